@@ -1,0 +1,21 @@
+"""handmig: Django migrations as step-by-step SQL runbooks."""
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "build_runbook", "render"]
+
+
+def build_runbook(*args, **kwargs):
+    """Build the runbook model for one migration (see handmig.runbook)."""
+    # Imported lazily so that "handmig" in INSTALLED_APPS, and the CLI before
+    # django.setup(), can import the package without loading Django models.
+    from handmig.runbook import build_runbook as build
+
+    return build(*args, **kwargs)
+
+
+def render(*args, **kwargs):
+    """Render a runbook model as text (see handmig.render)."""
+    from handmig.render import render as render_runbook
+
+    return render_runbook(*args, **kwargs)

@@ -1,0 +1,5 @@
+import sys
+
+from handmig.cli import main
+
+sys.exit(main())

@@ -1,0 +1,123 @@
+"""What a person must know before running each step, as flags and messages.
+
+The rules look at Django's operations (not at SQL text): non-SQL steps are
+found with ``reduces_to_sql`` and irreversible ones with ``reversible``, as
+the migration executor itself decides.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from django.apps import apps as installed_apps
+from django.db.migrations.operations import RunPython
+
+from handmig.errors import IrreversibleMigration
+from handmig.model import Flag, PythonCode
+
+
+def check_reversible(migration) -> None:
+    """Raise IrreversibleMigration naming every operation that has no reverse."""
+    blocked = [
+        (number, operation)
+        for number, operation in enumerate(migration.operations, 1)
+        if not operation.reversible
+    ]
+    if not blocked:
+        return
+    listed = "; ".join(
+        f"operation {number} ({_describe(operation)})" for number, operation in blocked
+    )
+    raise IrreversibleMigration(
+        f"{migration.app_label}.{migration.name} cannot be reversed: {listed} "
+        "has no reverse. Add reverse code to the migration, or restore from a backup.",
+        [(number, _describe(operation)) for number, operation in blocked],
+    )
+
+
+def python_code(function) -> PythonCode | None:
+    """Describe a callable by dotted path and source location."""
+    if function is None:
+        return None
+    name = getattr(function, "__qualname__", None) or repr(function)
+    module = getattr(function, "__module__", None)
+    dotted = f"{module}.{name}" if module else name
+    try:
+        file = inspect.getsourcefile(function)
+        line = inspect.getsourcelines(function)[1]
+    except (OSError, TypeError):
+        file, line = None, None
+    return PythonCode(
+        callable=dotted, file=file, line=line, noop=function is RunPython.noop
+    )
+
+
+def non_sql_flag(operation, code: PythonCode | None, command: str) -> Flag:
+    """Return the flag for an operation that migrate runs as Python."""
+    what = _describe(operation)
+    if code is not None and code.noop:
+        return Flag(
+            "python-noop",
+            "info",
+            f"{what}: RunPython.noop in this direction, nothing to run.",
+        )
+    where = ""
+    if code is not None:
+        location = f" ({code.file}:{code.line})" if code.file else ""
+        where = f" It runs {code.callable}{location}."
+    return Flag(
+        "python-step",
+        "danger",
+        f"NOT SQL: {what} cannot be written as SQL, and the statements of this "
+        f"runbook do not do what it does.{where} If it must change this "
+        f"database's data, apply this migration with '{command}' instead of by "
+        "hand; if it has nothing to do here, go on without it.",
+    )
+
+
+def introspection_flag(alias: str) -> Flag:
+    """Return the flag for SQL whose object names were read from the database."""
+    return Flag(
+        "introspected-names",
+        "warning",
+        "Object names in this SQL were read from database "
+        f"'{alias}' when the runbook was generated; on any other database "
+        "(staging, a restored copy) they may differ: regenerate it there.",
+    )
+
+
+def transaction_flag(count: int) -> Flag | None:
+    """Return the seed-003 note that a lone statement needs no BEGIN/COMMIT."""
+    if count != 1:
+        return None
+    return Flag(
+        "single-statement",
+        "info",
+        "There is a single statement: you may drop BEGIN and COMMIT to hold "
+        "schema locks for slightly less time; the bookkeeping row then goes in "
+        "its own transaction right after it.",
+    )
+
+
+def post_migrate_models(before, after) -> tuple[list[str], list[str], list[str]]:
+    """Return models added, models removed and the permissions post_migrate adds."""
+    added = sorted(set(after.models) - set(before.models))
+    removed = sorted(set(before.models) - set(after.models))
+    permissions = []
+    if installed_apps.is_installed("django.contrib.auth"):
+        for key in added:
+            options = after.models[key].options
+            for action in options.get("default_permissions", ("add", "change", "delete", "view")):
+                permissions.append(f"{key[0]}.{action}_{key[1]}")
+    return (
+        [f"{app}.{after.models[(app, model)].name}" for app, model in added],
+        [f"{app}.{before.models[(app, model)].name}" for app, model in removed],
+        permissions,
+    )
+
+
+def _describe(operation) -> str:
+    try:
+        return operation.describe()
+    except Exception:  # noqa: BLE001 - third-party describe() may fail
+        return type(operation).__name__

@@ -1,0 +1,193 @@
+"""The handmig command line: parse arguments, call the core, print, exit.
+
+This is the only module that writes to stdout or stderr or picks an exit
+code. ``python manage.py handmig`` uses the same parser (see
+handmig.management.commands.handmig).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from handmig import __version__
+from handmig.errors import (
+    ConfigurationError,
+    DatabaseUnavailable,
+    HandmigError,
+    IrreversibleMigration,
+    LookupFailed,
+    OutputFailed,
+    TemplateFailed,
+)
+
+EXIT_CODES = {
+    ConfigurationError: 2,
+    LookupFailed: 2,
+    IrreversibleMigration: 3,
+    DatabaseUnavailable: 4,
+    TemplateFailed: 5,
+    OutputFailed: 6,
+}
+FORMATS = ("markdown", "sql", "json")
+
+
+def add_commands(parser, django_options: bool = False) -> None:
+    """Add handmig's subcommands to ``parser`` (argparse or Django's)."""
+    common = argparse.ArgumentParser(add_help=False)
+    if django_options:
+        _add_django_options(common, default=argparse.SUPPRESS)
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", title="commands"
+    )
+    commands.required = True
+    runbook = commands.add_parser(
+        "runbook",
+        parents=[common],
+        help="Write the runbook that applies or reverses one migration by hand.",
+        description="Write the step-by-step runbook that applies (or, with "
+        "--backwards, reverses) one migration by hand: its SQL statement by "
+        "statement, the django_migrations bookkeeping, and the checks around them.",
+    )
+    runbook.add_argument("app_label", help="App label of the migration's app.")
+    runbook.add_argument(
+        "migration_name", help="Migration name, or a unique prefix of it (0003)."
+    )
+    runbook.add_argument(
+        "--backwards",
+        action="store_true",
+        help="Reverse the migration instead of applying it.",
+    )
+    runbook.add_argument(
+        "--database",
+        default="default",
+        help="Database alias to generate for (default: %(default)s). "
+        "It is only read.",
+    )
+    runbook.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="markdown",
+        help="Output format (default: %(default)s).",
+    )
+    runbook.add_argument(
+        "--template",
+        metavar="FILE",
+        help="Render with this Jinja2 template instead of a built-in format.",
+    )
+    runbook.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="Write the runbook to FILE instead of standard output.",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the standalone parser, with django-admin's --settings/--pythonpath."""
+    parser = argparse.ArgumentParser(
+        prog="handmig",
+        description="Turn Django migrations into step-by-step SQL runbooks "
+        "for running them by hand.",
+    )
+    parser.add_argument("--version", action="version", version=f"handmig {__version__}")
+    _add_django_options(parser, default=None)
+    add_commands(parser, django_options=True)
+    return parser
+
+
+def execute(options) -> str:
+    """Run the command in ``options`` and return the rendered runbook."""
+    # Imported here: Django models can only be imported after setup().
+    from handmig.render import render
+    from handmig.runbook import build_runbook
+
+    runbook = build_runbook(
+        options.app_label,
+        options.migration_name,
+        backwards=options.backwards,
+        database_alias=options.database,
+    )
+    return render(runbook, format=options.format, template=options.template)
+
+
+def deliver(options, text: str, stdout) -> None:
+    """Write the runbook to the output file, or to ``stdout``."""
+    from handmig.output import write_atomically
+
+    if options.output:
+        write_atomically(options.output, text)
+    else:
+        stdout.write(text)
+
+
+def exit_code(error: HandmigError) -> int:
+    """Return the exit code for ``error``."""
+    for cls in type(error).__mro__:
+        if cls in EXIT_CODES:
+            return EXIT_CODES[cls]
+    return 1
+
+
+def main(argv=None) -> int:
+    """Run handmig as a standalone program and return its exit code."""
+    parser = build_parser()
+    options = parser.parse_args(argv)
+    try:
+        setup_django(options.settings, options.pythonpath)
+        text = execute(options)
+        deliver(options, text, sys.stdout)
+    except HandmigError as error:
+        print(f"handmig: error: {error}", file=sys.stderr)
+        return exit_code(error)
+    except KeyboardInterrupt:
+        print("handmig: interrupted; nothing was written.", file=sys.stderr)
+        return 130
+    return 0
+
+
+def setup_django(settings_module: str | None, pythonpath: str | None) -> None:
+    """Configure Django from --settings/--pythonpath like django-admin does."""
+    import django
+    from django.core.exceptions import ImproperlyConfigured
+
+    if pythonpath:
+        sys.path.insert(0, os.path.abspath(pythonpath))
+    # Like "python -m": a settings package in the working directory is found.
+    if os.getcwd() not in sys.path:
+        sys.path.append(os.getcwd())
+    if settings_module:
+        os.environ["DJANGO_SETTINGS_MODULE"] = settings_module
+    module = os.environ.get("DJANGO_SETTINGS_MODULE")
+    if not module:
+        raise ConfigurationError(
+            "No Django settings: pass --settings=yourproject.settings "
+            "(and --pythonpath if needed), or set DJANGO_SETTINGS_MODULE."
+        )
+    try:
+        django.setup()
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"Cannot load settings '{module}': {exc}. "
+            "Check --settings and --pythonpath."
+        ) from None
+    except ImproperlyConfigured as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise ConfigurationError(
+            f"Settings '{module}' are not usable: {first}"
+        ) from None
+
+
+def _add_django_options(parser, default) -> None:
+    parser.add_argument(
+        "--settings",
+        default=default,
+        help="Python path to the settings module, e.g. mysite.settings "
+        "(default: $DJANGO_SETTINGS_MODULE).",
+    )
+    parser.add_argument(
+        "--pythonpath",
+        default=default,
+        help="A directory to add to the Python path, e.g. /home/me/mysite.",
+    )

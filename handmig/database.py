@@ -1,0 +1,116 @@
+"""Reach the database a runbook is generated for, and only ever read it.
+
+handmig reads django_migrations and the catalog; everything else goes
+through a schema editor in collect mode. A guard on the connection rejects
+any statement that could write, so a bug can never touch the target.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+
+from handmig.errors import ConfigurationError, DatabaseUnavailable, HandmigError
+
+# Statements that read, or only change the session, never the database.
+_READ_VERBS = (
+    "SELECT", "SHOW", "PRAGMA", "WITH", "EXPLAIN", "DESCRIBE", "DESC", "SET",
+    "SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT",
+)
+# PRAGMAs that change the database file rather than the session.
+_WRITING_PRAGMAS = ("WRITABLE_SCHEMA", "USER_VERSION", "APPLICATION_ID", "JOURNAL_MODE")
+
+
+class WriteRefused(HandmigError):
+    """A statement that could write reached the target database."""
+
+
+@contextlib.contextmanager
+def read_only(alias: str = DEFAULT_DB_ALIAS):
+    """Yield (connection, notes) for ``alias``, refusing every write to it."""
+    try:
+        connection = connections[alias]
+    except (ImproperlyConfigured, KeyError) as exc:
+        raise ConfigurationError(
+            f"Database '{alias}' is not usable: {_first_line(exc)}. "
+            "Check DATABASES in your settings and the database driver."
+        ) from None
+    notes: list[str] = []
+    with contextlib.ExitStack() as stack:
+        if _is_missing_sqlite_file(connection):
+            notes.append(
+                f"The SQLite file {connection.settings_dict['NAME']} does not exist: "
+                "the runbook is for an empty database."
+            )
+            stack.enter_context(_empty_sqlite(connection))
+        try:
+            connection.ensure_connection()
+        except (DatabaseError, ImproperlyConfigured, OSError) as exc:
+            raise DatabaseUnavailable(
+                f"Cannot connect to database '{alias}' ({connection.vendor}): "
+                f"{_first_line(exc)}. Check DATABASES['{alias}'] and that the "
+                "server is running."
+            ) from None
+        stack.enter_context(connection.execute_wrapper(_refuse_writes))
+        yield connection, notes
+
+
+def server_version(connection) -> tuple[str, str]:
+    """Return the vendor's display name and the server version."""
+    if connection.vendor == "sqlite":
+        return "SQLite", connection.Database.sqlite_version
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            return "PostgreSQL", cursor.fetchone()[0]
+    if connection.vendor == "mysql":
+        name = "MariaDB" if connection.mysql_is_mariadb else "MySQL"
+        return name, connection.mysql_server_info
+    return connection.display_name, ".".join(
+        str(part) for part in getattr(connection, "get_database_version", lambda: ())()
+    )
+
+
+def _refuse_writes(execute, sql, params, many, context):
+    words = str(sql).lstrip().split(None, 2)
+    verb = words[0].upper().rstrip(";") if words else ""
+    pragma = words[1].upper() if verb == "PRAGMA" and len(words) > 1 else ""
+    if verb not in _READ_VERBS or pragma.startswith(_WRITING_PRAGMAS):
+        raise WriteRefused(
+            "handmig refused to run a statement that could write to the target "
+            f"database ({verb}); please report this as a bug."
+        )
+    return execute(sql, params, many, context)
+
+
+def _is_missing_sqlite_file(connection) -> bool:
+    if connection.vendor != "sqlite":
+        return False
+    name = str(connection.settings_dict["NAME"])
+    if connection.is_in_memory_db() or name.startswith("file:"):
+        return False
+    return not os.path.exists(name)
+
+
+@contextlib.contextmanager
+def _empty_sqlite(connection):
+    """Point the connection at a private in-memory database for a while.
+
+    Opening a missing SQLite file creates it; generating a runbook must not.
+    """
+    original = connection.settings_dict["NAME"]
+    connection.close()
+    connection.settings_dict["NAME"] = "file:handmig-empty?mode=memory"
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict["NAME"] = original
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0].rstrip(".")

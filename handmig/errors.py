@@ -1,0 +1,39 @@
+"""The exceptions handmig raises for problems the user can fix.
+
+Each message is one line that says what is wrong and what to do about it.
+The CLI maps the classes to exit codes; nothing here prints or exits.
+"""
+
+
+class HandmigError(Exception):
+    """Base class: a problem with the input that the user can fix."""
+
+
+class ConfigurationError(HandmigError):
+    """Django settings cannot be found or loaded."""
+
+
+class LookupFailed(HandmigError):
+    """An app or migration named on the command line does not exist."""
+
+
+class IrreversibleMigration(HandmigError):
+    """A backwards runbook was asked for a migration that cannot be reversed."""
+
+    def __init__(self, message, operations=()):
+        super().__init__(message)
+        # (index, description) of every irreversible operation, for callers
+        # that want more than the message.
+        self.operations = list(operations)
+
+
+class DatabaseUnavailable(HandmigError):
+    """The database to generate for cannot be reached."""
+
+
+class TemplateFailed(HandmigError):
+    """A runbook template is missing or cannot be rendered."""
+
+
+class OutputFailed(HandmigError):
+    """The runbook cannot be written where the user asked."""

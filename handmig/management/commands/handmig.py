@@ -1,0 +1,30 @@
+"""``python manage.py handmig ...``: the handmig CLI inside a Django project."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from handmig import cli
+from handmig.errors import HandmigError
+
+
+class Command(BaseCommand):
+    help = "Turn Django migrations into step-by-step SQL runbooks."
+    # The core opens its own connection checks; the system checks add nothing.
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        cli.add_commands(parser)
+
+    def handle(self, *args, **options):
+        namespace = _Options(options)
+        try:
+            text = cli.execute(namespace)
+            cli.deliver(namespace, text, self.stdout._out)
+        except HandmigError as error:
+            raise CommandError(str(error), returncode=cli.exit_code(error)) from None
+
+
+class _Options:
+    """Attribute access to Django's options dict, as argparse gives it."""
+
+    def __init__(self, options):
+        self.__dict__.update(options)

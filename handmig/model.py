@@ -1,0 +1,154 @@
+"""The runbook model: plain dataclasses that every output format renders from.
+
+Nothing here knows about Django objects; the fields are strings, numbers and
+lists so that the JSON form is ``dataclasses.asdict`` and a user's template
+sees exactly what the shipped ones see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Flag:
+    """Something a person must notice: an id for tools, a level and a message."""
+
+    id: str
+    level: str  # "info", "warning" or "danger"
+    message: str
+
+
+@dataclass
+class Statement:
+    """One SQL statement, ending in ';', ready to paste into a shell client."""
+
+    sql: str
+    verb: str  # e.g. "CREATE TABLE", "ALTER TABLE", "INSERT", "BEGIN"
+    # Operation number that produced a deferred statement (indexes and
+    # foreign keys Django runs at the end of the migration).
+    origin: int | None = None
+    origin_description: str | None = None
+
+
+@dataclass
+class PythonCode:
+    """A callable that a non-SQL operation runs, and where to read it."""
+
+    callable: str
+    file: str | None
+    line: int | None
+    noop: bool = False
+
+
+@dataclass
+class OperationStep:
+    """One operation of a migration, in the order it runs in this direction."""
+
+    number: int  # 1-based position in Migration.operations
+    type: str
+    description: str
+    writes_sql: bool
+    reversible: bool
+    statements: list[Statement] = field(default_factory=list)
+    python: PythonCode | None = None  # what runs in this direction
+    reverse_python: PythonCode | None = None  # what would undo it
+    introspected_from: str | None = None  # alias whose catalog named objects
+    flags: list[Flag] = field(default_factory=list)
+
+
+@dataclass
+class Check:
+    """A query the person runs and the result that means "go on"."""
+
+    title: str
+    sql: str
+    expect: str
+
+
+@dataclass
+class Step:
+    """A step outside the migration proper (session setup, bookkeeping table)."""
+
+    title: str
+    statements: list[Statement]
+    note: str = ""
+
+
+@dataclass
+class MigrationRow:
+    app: str
+    name: str
+
+
+@dataclass
+class Bookkeeping:
+    """The django_migrations rows to insert (forward) or delete (backward)."""
+
+    action: str  # "insert" or "delete"
+    rows: list[MigrationRow]
+    statements: list[Statement]
+
+
+@dataclass
+class MigrationSection:
+    """Everything that applies or reverses one migration."""
+
+    app: str
+    name: str
+    file: str
+    sha256: str
+    atomic: bool
+    transactional: bool  # wrapped in BEGIN/COMMIT, as migrate would be
+    replaces: list[MigrationRow]
+    operations: list[OperationStep]
+    deferred: list[Statement]
+    record: Bookkeeping
+    begin: Statement | None
+    commit: Statement | None
+    statement_count: int
+    flags: list[Flag] = field(default_factory=list)
+
+
+@dataclass
+class PostStep:
+    """What to run afterwards so that post_migrate handlers do their work."""
+
+    command: str
+    models_added: list[str]
+    models_removed: list[str]
+    permissions_added: list[str]
+    message: str
+
+
+@dataclass
+class Header:
+    """Facts a reviewer checks before trusting the runbook."""
+
+    handmig_version: str
+    django_version: str
+    database: str
+    vendor: str
+    vendor_display: str
+    server_version: str
+    settings: str | None
+    generated_at: str
+
+
+@dataclass
+class Runbook:
+    title: str
+    direction: str  # "forward" or "backward"
+    header: Header
+    before: list[Step]
+    preflight: list[Check]
+    migrations: list[MigrationSection]
+    after: list[Step]
+    verify: list[Check]
+    post: PostStep
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the model as plain data, the form JSON output carries."""
+        return {"format": "handmig.runbook/1", **asdict(self)}

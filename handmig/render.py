@@ -1,0 +1,85 @@
+"""Render a runbook model as Markdown, an SQL script, JSON, or a user's template.
+
+The shipped templates live in the top-level ``templates/`` directory of the
+source tree and in ``handmig/templates`` inside the wheel; both are searched.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jinja2
+
+from handmig.errors import TemplateFailed
+from handmig.model import Runbook
+
+FORMATS = {"markdown": "runbook.md.j2", "sql": "runbook.sql.j2", "json": None}
+
+_PACKAGE = Path(__file__).resolve().parent
+TEMPLATE_DIRS = [_PACKAGE / "templates", _PACKAGE.parent / "templates"]
+
+
+def render(runbook: Runbook, format: str = "markdown", template: str | None = None) -> str:
+    """Return the runbook as text, in ``format`` or through ``template``."""
+    if template is not None:
+        return _render_file(runbook, template)
+    if format not in FORMATS:
+        raise TemplateFailed(
+            f"Unknown format '{format}'; choose one of {', '.join(FORMATS)}."
+        )
+    if format == "json":
+        return json.dumps(runbook.to_dict(), indent=2) + "\n"
+    return _render(_environment([]), FORMATS[format], runbook, FORMATS[format])
+
+
+def _render_file(runbook: Runbook, template: str) -> str:
+    path = Path(template)
+    if not path.is_file():
+        raise TemplateFailed(f"Template {template} not found; check the path.")
+    env = _environment([str(path.parent.resolve())])
+    return _render(env, path.name, runbook, template)
+
+
+def _environment(extra_dirs: list[str]) -> jinja2.Environment:
+    # A user's template may extend or include the shipped ones.
+    dirs = extra_dirs + [str(d) for d in TEMPLATE_DIRS if d.is_dir()]
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(dirs),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # SQL and Markdown, not HTML
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["sql_comment"] = _sql_comment
+    env.filters["indent_block"] = _indent_block
+    return env
+
+
+def _render(env, name: str, runbook: Runbook, shown_as: str) -> str:
+    try:
+        return env.get_template(name).render(runbook=runbook)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateFailed(
+            f"Template {shown_as}, line {exc.lineno}: {exc.message}; fix the template."
+        ) from None
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateFailed(
+            f"Template {exc.name} (used by {shown_as}) not found; check the name."
+        ) from None
+    except jinja2.TemplateError as exc:
+        raise TemplateFailed(
+            f"Template {shown_as} failed: {exc.message}; fix the template."
+        ) from None
+
+
+def _sql_comment(text: str) -> str:
+    """Return ``text`` as SQL line comments."""
+    return "\n".join("-- " + line if line else "--" for line in str(text).splitlines())
+
+
+def _indent_block(text: str, width: int = 2) -> str:
+    """Indent every non-empty line of ``text`` by ``width`` spaces."""
+    pad = " " * width
+    return "\n".join(pad + line if line else line for line in str(text).splitlines())

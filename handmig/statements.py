@@ -1,0 +1,94 @@
+"""Split collected SQL into single statements and name what each one does.
+
+Django hands over SQL in chunks that are not always one statement: a
+PostgreSQL RunSQL arrives as one unsplit blob, and some schema editor
+templates put two statements on one line (``...; SET CONSTRAINTS ...``).
+sqlparse knows quoting, dollar-quoting and comments, so it does the splitting.
+"""
+
+from __future__ import annotations
+
+import sqlparse
+from sqlparse import tokens as T
+
+from handmig.model import Statement
+
+# Words that belong to a statement's verb ("CREATE UNIQUE INDEX") as opposed
+# to the names and clauses that follow it.
+_VERB_WORDS = {
+    "ALTER", "BEGIN", "COMMIT", "CONSTRAINTS", "CREATE", "DELETE", "DROP",
+    "EXTENSION", "FUNCTION", "INDEX", "INSERT", "MATERIALIZED", "PRAGMA",
+    "RENAME", "REPLACE", "ROLLBACK", "SCHEMA", "SELECT", "SEQUENCE", "SET",
+    "TABLE", "TEMPORARY", "TRIGGER", "TRUNCATE", "TYPE", "UNIQUE", "UPDATE",
+    "VIEW", "OR", "CONCURRENTLY", "COMMENT", "ON", "GRANT", "REVOKE", "WITH",
+}
+_MAX_VERB_WORDS = 3
+
+
+def split(sql: str) -> list[str]:
+    """Return the single statements in a chunk of SQL, each ending in ';'."""
+    statements = []
+    for parsed in sqlparse.parse(sql):
+        text = str(parsed).strip()
+        if not _has_code(parsed):
+            # A chunk that ends in a comment yields a comment-only "statement";
+            # it executes nothing, so it is not a step.
+            continue
+        if _last_code_token(parsed).value != ";":
+            # A trailing line comment would swallow the terminator.
+            text += "\n;" if _ends_in_line_comment(parsed) else ";"
+        statements.append(text)
+    return statements
+
+
+def verb(sql: str) -> str:
+    """Return the statement's leading keywords, e.g. "ALTER TABLE"."""
+    parsed = sqlparse.parse(sql)
+    if not parsed:
+        return ""
+    words: list[str] = []
+    for token in parsed[0].flatten():
+        if token.is_whitespace or token.ttype in T.Comment:
+            continue
+        if not token.is_keyword:
+            if not words:
+                # sqlparse does not know every vendor's verbs (PRAGMA).
+                words.append(token.value.upper())
+            break
+        word = token.normalized.upper()
+        if words and word not in _VERB_WORDS:
+            break
+        words.append(word)
+        if len(words) == _MAX_VERB_WORDS:
+            break
+    while len(words) > 1 and words[-1] in {"ON", "OR"}:
+        words.pop()
+    return " ".join(words)
+
+
+def make(sql: str, **extra) -> Statement:
+    """Return a Statement for one already split statement."""
+    return Statement(sql=sql, verb=verb(sql), **extra)
+
+
+def split_all(chunks: list[str], **extra) -> list[Statement]:
+    """Split every chunk and return the statements in order."""
+    return [make(text, **extra) for chunk in chunks for text in split(chunk)]
+
+
+def _has_code(parsed) -> bool:
+    return _last_code_token(parsed) is not None
+
+
+def _last_code_token(parsed):
+    code = [
+        token
+        for token in parsed.flatten()
+        if not token.is_whitespace and token.ttype not in T.Comment
+    ]
+    return code[-1] if code else None
+
+
+def _ends_in_line_comment(parsed) -> bool:
+    tokens = [token for token in parsed.flatten() if not token.is_whitespace]
+    return bool(tokens) and tokens[-1].ttype in T.Comment.Single
