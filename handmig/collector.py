@@ -53,6 +53,10 @@ def collect(connection, migration, state, backwards=False) -> CollectedMigration
     ``state`` must be the project state right before the migration, computed
     as the executor computes it; it is not modified.
     """
+    # The executor renders the state before running a migration, and the
+    # order in which states are rendered decides the field order of tables
+    # SQLite rebuilds (sqlmigrate skips this and can get it wrong).
+    state.apps  # noqa: B018 - rendering is the point
     with connection.schema_editor(
         collect_sql=True, atomic=migration.atomic
     ) as editor:

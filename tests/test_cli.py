@@ -1,0 +1,170 @@
+"""The command line: entry points, output, and every kind of bad input.
+
+Bad input gets one line on stderr naming the fix, a non-zero exit code, no
+traceback and no output file.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+
+
+def handmig(*args, cwd=ROOT, env=None, entry=("-m", "handmig")):
+    """Run handmig in a fresh process on the sample project (empty SQLite)."""
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    full_env.pop("DJANGO_SETTINGS_MODULE", None)
+    return subprocess.run(
+        [sys.executable, *entry, *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def sample(*args, **kwargs):
+    return handmig(
+        "--pythonpath", str(SAMPLES), "--settings", "sampleproject.settings",
+        *args, **kwargs,
+    )
+
+
+@pytest.fixture
+def empty_sample_db(tmp_path):
+    """Point the sample project at a SQLite file that does not exist yet."""
+    return {"HANDMIG_SAMPLE_DB_NAME": str(tmp_path / "sample.sqlite3")}
+
+
+def test_markdown_runbook_on_stdout(empty_sample_db, tmp_path):
+    result = sample("runbook", "shop", "0001", env=empty_sample_db)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("# Apply shop.0001_initial")
+    assert "- [ ] **" in result.stdout
+    assert "```sql" in result.stdout
+    assert result.stderr == ""
+    # Generating must not create the database it generates for.
+    assert not (tmp_path / "sample.sqlite3").exists()
+
+
+def test_manage_py_command_gives_the_same_runbook(empty_sample_db):
+    env = {**empty_sample_db, "PYTHONPATH": str(ROOT)}
+    standalone = sample("runbook", "shop", "0002", "--format", "json", env=env)
+    managed = handmig(
+        "handmig", "runbook", "shop", "0002", "--format", "json",
+        cwd=SAMPLES, env=env, entry=("manage.py",),
+    )
+    assert managed.returncode == 0, managed.stderr
+    one, two = json.loads(standalone.stdout), json.loads(managed.stdout)
+    for doc in (one, two):
+        doc["header"]["generated_at"] = doc["header"]["settings"] = None
+    assert one == two
+
+
+def test_output_file_is_written_whole(empty_sample_db, tmp_path):
+    target = tmp_path / "runbook.sql"
+    result = sample("runbook", "shop", "0001", "--format", "sql", "-o", str(target),
+                    env=empty_sample_db)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert target.read_text().startswith("-- Apply shop.0001_initial")
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_user_template(empty_sample_db, tmp_path):
+    template = tmp_path / "mine.txt.j2"
+    template.write_text(
+        "{% for m in runbook.migrations %}{{ m.app }}.{{ m.name }}: "
+        "{{ m.statement_count }} statements{% endfor %}\n"
+    )
+    result = sample("runbook", "shop", "0001", "--template", str(template),
+                    env=empty_sample_db)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("shop.0001_initial: ")
+    assert int(result.stdout.split(": ")[1].split()[0]) > 3
+
+
+BAD_INPUT = [
+    ("unknown app", ["runbook", "nosuchapp", "0001"], 2, "INSTALLED_APPS"),
+    ("app without migrations", ["runbook", "handmig", "0001"], 2, "makemigrations"),
+    ("ambiguous prefix", ["runbook", "shop", "00"], 2, "give more of the name"),
+    ("missing migration", ["runbook", "shop", "0999"], 2, "showmigrations"),
+    ("replaced migration", ["runbook", "inventory", "0002"], 2, "squashed"),
+    ("irreversible backwards", ["runbook", "reports", "0002", "--backwards"], 3,
+     "cannot be reversed"),
+    ("missing template", ["runbook", "shop", "0001", "--template", "/nonexistent.j2"],
+     5, "not found"),
+]
+
+
+@pytest.mark.parametrize("case,args,code,fix", BAD_INPUT, ids=[c[0] for c in BAD_INPUT])
+def test_bad_input(empty_sample_db, case, args, code, fix):
+    result = sample(*args, env=empty_sample_db)
+    _assert_one_line_error(result, code, fix)
+
+
+def test_broken_template_leaves_no_file(empty_sample_db, tmp_path):
+    template = tmp_path / "broken.j2"
+    template.write_text("{% for x in %}\n")
+    target = tmp_path / "out.md"
+    result = sample("runbook", "shop", "0001", "--template", str(template),
+                    "-o", str(target), env=empty_sample_db)
+    _assert_one_line_error(result, 5, "line 1")
+    assert not target.exists()
+
+
+def test_undefined_name_in_template(empty_sample_db, tmp_path):
+    template = tmp_path / "typo.j2"
+    template.write_text("{{ runbook.titel }}\n")
+    result = sample("runbook", "shop", "0001", "--template", str(template),
+                    env=empty_sample_db)
+    _assert_one_line_error(result, 5, "titel")
+
+
+def test_unwritable_output(empty_sample_db, tmp_path):
+    target = tmp_path / "missing-dir" / "out.md"
+    result = sample("runbook", "shop", "0001", "-o", str(target), env=empty_sample_db)
+    _assert_one_line_error(result, 6, "writable path")
+    assert not target.parent.exists()
+
+
+def test_unreachable_database():
+    env = {
+        "HANDMIG_SAMPLE_DB": "postgresql",
+        "HANDMIG_SAMPLE_DB_PORT": "1",  # nothing listens there
+    }
+    result = sample("runbook", "shop", "0001", env=env)
+    _assert_one_line_error(result, 4, "server is running")
+
+
+def test_missing_settings():
+    result = handmig("runbook", "shop", "0001")
+    _assert_one_line_error(result, 2, "--settings")
+
+
+def test_unimportable_settings():
+    result = handmig("--settings", "no.such.settings", "runbook", "shop", "0001")
+    _assert_one_line_error(result, 2, "--pythonpath")
+
+
+def test_usage_error_exits_2():
+    result = handmig("runbook")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+
+
+def _assert_one_line_error(result, code, fix):
+    assert result.returncode == code, (result.returncode, result.stderr)
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("handmig: error: ")
+    assert fix in lines[0]
