@@ -6,6 +6,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
+ROLES = ("a", "b", "scratch")
 
 
 def pytest_configure(config):
@@ -27,10 +28,10 @@ def backends():
 
     chosen = selected_backends()
     for backend in chosen:
-        for role in ("a", "b"):
+        for role in ROLES:
             create_database(backend, settings.DATABASES[f"{backend}_{role}"]["NAME"])
     yield chosen
     connections.close_all()
     for backend in chosen:
-        for role in ("a", "b"):
+        for role in ROLES:
             drop_database(backend, settings.DATABASES[f"{backend}_{role}"]["NAME"])

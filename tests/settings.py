@@ -1,8 +1,9 @@
 """Django settings for the test suite: the sample project, one pair of
 databases per backend under test.
 
-Each backend gets a database that handmig's SQL is executed on ("<backend>_a")
-and a twin that Django's migrate runs on ("<backend>_b").
+Each backend gets a database that handmig's SQL is executed on ("<backend>_a"),
+a twin that Django's migrate runs on ("<backend>_b"), and one for tests that
+need a database of their own ("<backend>_scratch").
 """
 
 import os
@@ -36,7 +37,7 @@ DATABASES = {
     },
 }
 for _backend in selected_backends():
-    for _role in ("a", "b"):
+    for _role in ("a", "b", "scratch"):
         DATABASES[f"{_backend}_{_role}"] = server_settings(
             _backend, database_name(_backend, _role)
         )
