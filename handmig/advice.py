@@ -26,12 +26,12 @@ def check_reversible(migration) -> None:
     if not blocked:
         return
     listed = "; ".join(
-        f"operation {number} ({_describe(operation)})" for number, operation in blocked
+        f"operation {number} ({_name(operation)})" for number, operation in blocked
     )
     raise IrreversibleMigration(
         f"{migration.app_label}.{migration.name} cannot be reversed: {listed} "
         "has no reverse. Add reverse code to the migration, or restore from a backup.",
-        [(number, _describe(operation)) for number, operation in blocked],
+        [(number, _name(operation)) for number, operation in blocked],
     )
 
 
@@ -114,6 +114,14 @@ def post_migrate_models(before, after) -> tuple[list[str], list[str], list[str]]
         [f"{app}.{before.models[(app, model)].name}" for app, model in removed],
         permissions,
     )
+
+
+def _name(operation) -> str:
+    """Return the operation's description, with the function it runs if any."""
+    code = python_code(getattr(operation, "code", None))
+    if code is not None:
+        return f"{type(operation).__name__} {code.callable}"
+    return _describe(operation)
 
 
 def _describe(operation) -> str:

@@ -41,3 +41,12 @@ for _backend in selected_backends():
         DATABASES[f"{_backend}_{_role}"] = server_settings(
             _backend, database_name(_backend, _role)
         )
+
+if "postgresql" in selected_backends():
+    # A role that can only read, pointed at the scratch database: handmig must
+    # be able to generate every runbook through it.
+    DATABASES["postgresql_reader"] = {
+        **server_settings("postgresql", database_name("postgresql", "scratch")),
+        "USER": "handmig_reader",
+        "PASSWORD": "",
+    }

@@ -64,7 +64,10 @@ def test_manage_py_command_gives_the_same_runbook(empty_sample_db):
     assert managed.returncode == 0, managed.stderr
     one, two = json.loads(standalone.stdout), json.loads(managed.stdout)
     for doc in (one, two):
+        # When, which settings variable and the working directory differ.
         doc["header"]["generated_at"] = doc["header"]["settings"] = None
+        for migration in doc["migrations"]:
+            migration["file"] = None
     assert one == two
 
 
