@@ -8,6 +8,7 @@ the migration executor itself decides.
 from __future__ import annotations
 
 import inspect
+import os
 
 from django.apps import apps as installed_apps
 from django.db.migrations.operations import RunPython
@@ -43,7 +44,7 @@ def python_code(function) -> PythonCode | None:
     module = getattr(function, "__module__", None)
     dotted = f"{module}.{name}" if module else name
     try:
-        file = inspect.getsourcefile(function)
+        file = display_path(inspect.getsourcefile(function) or "") or None
         line = inspect.getsourcelines(function)[1]
     except (OSError, TypeError):
         file, line = None, None
@@ -61,17 +62,16 @@ def non_sql_flag(operation, code: PythonCode | None, command: str) -> Flag:
             "info",
             f"{what}: RunPython.noop in this direction, nothing to run.",
         )
-    where = ""
     if code is not None:
         location = f" ({code.file}:{code.line})" if code.file else ""
-        where = f" It runs {code.callable}{location}."
+        what = f"{code.callable}{location}"
     return Flag(
         "python-step",
         "danger",
-        f"NOT SQL: {what} cannot be written as SQL, and the statements of this "
-        f"runbook do not do what it does.{where} If it must change this "
-        f"database's data, apply this migration with '{command}' instead of by "
-        "hand; if it has nothing to do here, go on without it.",
+        f"NOT SQL: this step runs Python, {what}, and no statement of this "
+        f"runbook does what it does. If it must change this database's data, "
+        f"apply this migration with '{command}' instead of by hand; if it has "
+        "nothing to do here, go on without it.",
     )
 
 
@@ -114,6 +114,22 @@ def post_migrate_models(before, after) -> tuple[list[str], list[str], list[str]]
         [f"{app}.{before.models[(app, model)].name}" for app, model in removed],
         permissions,
     )
+
+
+def display_path(path: str) -> str:
+    """Return ``path`` relative to the working directory when it is inside it."""
+    if not path:
+        return ""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
+def description(operation) -> str:
+    """Return what a person reads as the operation's title."""
+    code = getattr(operation, "code", None)
+    if not operation.reduces_to_sql and callable(code):
+        return f"Run Python: {getattr(code, '__qualname__', repr(code))}"
+    return _describe(operation)
 
 
 def _name(operation) -> str:

@@ -95,7 +95,7 @@ def _section(connection, migration, collected, backwards: bool) -> MigrationSect
         step = OperationStep(
             number=item.number,
             type=type(operation).__name__,
-            description=advice._describe(operation),
+            description=advice.description(operation),
             writes_sql=operation.reduces_to_sql,
             reversible=operation.reversible,
             statements=statements.split_all(item.chunks),
@@ -126,7 +126,7 @@ def _section(connection, migration, collected, backwards: bool) -> MigrationSect
     section = MigrationSection(
         app=migration.app_label,
         name=migration.name,
-        file=_display_path(path),
+        file=advice.display_path(path),
         sha256=_sha256(path),
         atomic=migration.atomic,
         transactional=transactional,
@@ -281,12 +281,3 @@ def _sha256(path: str) -> str:
             return hashlib.sha256(handle.read()).hexdigest()
     except OSError:
         return ""
-
-
-def _display_path(path: str) -> str:
-    """Return ``path`` relative to the working directory when it is inside it."""
-    if not path:
-        return ""
-    relative = os.path.relpath(path)
-    return path if relative.startswith("..") else relative
-
