@@ -107,7 +107,9 @@ def post_migrate_models(before, after) -> tuple[list[str], list[str], list[str]]
     if installed_apps.is_installed("django.contrib.auth"):
         for key in added:
             options = after.models[key].options
-            for action in options.get("default_permissions", ("add", "change", "delete", "view")):
+            for action in options.get(
+                "default_permissions", ("add", "change", "delete", "view")
+            ):
                 permissions.append(f"{key[0]}.{action}_{key[1]}")
     return (
         [f"{app}.{after.models[(app, model)].name}" for app, model in added],

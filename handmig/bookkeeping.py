@@ -58,7 +58,9 @@ def table_check(connection) -> Check:
     """Return a Check that django_migrations does not exist yet."""
     schema = "DATABASE()" if connection.vendor == "mysql" else "current_schema()"
     if connection.vendor == "sqlite":
-        sql = f"SELECT name FROM sqlite_master WHERE type = 'table' AND name = '{TABLE}';"
+        sql = (
+            f"SELECT name FROM sqlite_master WHERE type = 'table' AND name = '{TABLE}';"
+        )
     else:
         sql = (
             "SELECT table_name FROM information_schema.tables "

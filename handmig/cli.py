@@ -62,8 +62,7 @@ def add_commands(parser, django_options: bool = False) -> None:
     runbook.add_argument(
         "--database",
         default="default",
-        help="Database alias to generate for (default: %(default)s). "
-        "It is only read.",
+        help="Database alias to generate for (default: %(default)s). It is only read.",
     )
     runbook.add_argument(
         "--format",

@@ -57,9 +57,7 @@ def collect(connection, migration, state, backwards=False) -> CollectedMigration
     # order in which states are rendered decides the field order of tables
     # SQLite rebuilds (sqlmigrate skips this and can get it wrong).
     state.apps  # noqa: B018 - rendering is the point
-    with connection.schema_editor(
-        collect_sql=True, atomic=migration.atomic
-    ) as editor:
+    with connection.schema_editor(collect_sql=True, atomic=migration.atomic) as editor:
         if backwards:
             steps, end_state = _backward_steps(migration, state)
         else:

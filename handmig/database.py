@@ -17,8 +17,19 @@ from handmig.errors import ConfigurationError, DatabaseUnavailable, HandmigError
 
 # Statements that read, or only change the session, never the database.
 _READ_VERBS = (
-    "SELECT", "SHOW", "PRAGMA", "WITH", "EXPLAIN", "DESCRIBE", "DESC", "SET",
-    "SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT",
+    "SELECT",
+    "SHOW",
+    "PRAGMA",
+    "WITH",
+    "EXPLAIN",
+    "DESCRIBE",
+    "DESC",
+    "SET",
+    "SAVEPOINT",
+    "RELEASE",
+    "ROLLBACK",
+    "BEGIN",
+    "COMMIT",
 )
 # PRAGMAs that change the database file rather than the session.
 _WRITING_PRAGMAS = ("WRITABLE_SCHEMA", "USER_VERSION", "APPLICATION_ID", "JOURNAL_MODE")

@@ -20,7 +20,9 @@ _PACKAGE = Path(__file__).resolve().parent
 TEMPLATE_DIRS = [_PACKAGE / "templates", _PACKAGE.parent / "templates"]
 
 
-def render(runbook: Runbook, format: str = "markdown", template: str | None = None) -> str:
+def render(
+    runbook: Runbook, format: str = "markdown", template: str | None = None
+) -> str:
     """Return the runbook as text, in ``format`` or through ``template``."""
     if template is not None:
         return _render_file(runbook, template)
@@ -28,9 +30,10 @@ def render(runbook: Runbook, format: str = "markdown", template: str | None = No
         raise TemplateFailed(
             f"Unknown format '{format}'; choose one of {', '.join(FORMATS)}."
         )
-    if format == "json":
+    name = FORMATS[format]
+    if name is None:
         return json.dumps(runbook.to_dict(), indent=2) + "\n"
-    return _render(_environment([]), FORMATS[format], runbook, FORMATS[format])
+    return _render(_environment([]), name, runbook, name)
 
 
 def _render_file(runbook: Runbook, template: str) -> str:

@@ -185,7 +185,10 @@ def _preflight(connection, planned, has_table: bool) -> list[Check]:
             checks.append(
                 bookkeeping.presence_check(
                     connection,
-                    [bookkeeping.MigrationRow(app, name) for app, name in planned.children],
+                    [
+                        bookkeeping.MigrationRow(app, name)
+                        for app, name in planned.children
+                    ],
                     False,
                     "Confirm that no migration depending on it is applied.",
                 )

@@ -79,8 +79,12 @@ def _server_execute(backend, sql):
             import psycopg
 
             with psycopg.connect(
-                host=server["HOST"], port=server["PORT"], user=server["USER"],
-                password=server["PASSWORD"], dbname="postgres", autocommit=True,
+                host=server["HOST"],
+                port=server["PORT"],
+                user=server["USER"],
+                password=server["PASSWORD"],
+                dbname="postgres",
+                autocommit=True,
                 connect_timeout=10,
             ) as conn:
                 conn.execute(sql)
@@ -88,8 +92,11 @@ def _server_execute(backend, sql):
             import MySQLdb
 
             conn = MySQLdb.connect(
-                host=server["HOST"], port=int(server["PORT"]), user=server["USER"],
-                password=server["PASSWORD"], connect_timeout=10,
+                host=server["HOST"],
+                port=int(server["PORT"]),
+                user=server["USER"],
+                password=server["PASSWORD"],
+                connect_timeout=10,
             )
             try:
                 conn.cursor().execute(sql)
@@ -108,8 +115,21 @@ def shell_command(backend, settings_dict):
     host, port = settings_dict["HOST"], str(settings_dict["PORT"])
     user, password = settings_dict["USER"], settings_dict["PASSWORD"]
     if backend == "postgresql":
-        argv = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", host, "-p", port,
-                "-U", user, "-d", settings_dict["NAME"]]
+        argv = [
+            "psql",
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            host,
+            "-p",
+            port,
+            "-U",
+            user,
+            "-d",
+            settings_dict["NAME"],
+        ]
         return argv, ({"PGPASSWORD": password} if password else {})
     argv = ["mariadb", "-h", host, "-P", port, "-u", user, settings_dict["NAME"]]
     return argv, ({"MYSQL_PWD": password} if password else {})
@@ -119,8 +139,12 @@ def run_script(backend, settings_dict, sql_text):
     """Run ``sql_text`` with the vendor's shell client; fail on any error."""
     argv, env = shell_command(backend, settings_dict)
     result = subprocess.run(
-        argv, input=sql_text, capture_output=True, text=True,
-        env={**os.environ, **env}, timeout=300,
+        argv,
+        input=sql_text,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=300,
     )
     if result.returncode != 0:
         raise AssertionError(

@@ -32,8 +32,12 @@ def handmig(*args, cwd=ROOT, env=None, entry=("-m", "handmig")):
 
 def sample(*args, **kwargs):
     return handmig(
-        "--pythonpath", str(SAMPLES), "--settings", "sampleproject.settings",
-        *args, **kwargs,
+        "--pythonpath",
+        str(SAMPLES),
+        "--settings",
+        "sampleproject.settings",
+        *args,
+        **kwargs,
     )
 
 
@@ -58,8 +62,15 @@ def test_manage_py_command_gives_the_same_runbook(empty_sample_db):
     env = {**empty_sample_db, "PYTHONPATH": str(ROOT)}
     standalone = sample("runbook", "shop", "0002", "--format", "json", env=env)
     managed = handmig(
-        "handmig", "runbook", "shop", "0002", "--format", "json",
-        cwd=SAMPLES, env=env, entry=("manage.py",),
+        "handmig",
+        "runbook",
+        "shop",
+        "0002",
+        "--format",
+        "json",
+        cwd=SAMPLES,
+        env=env,
+        entry=("manage.py",),
     )
     assert managed.returncode == 0, managed.stderr
     one, two = json.loads(standalone.stdout), json.loads(managed.stdout)
@@ -73,8 +84,16 @@ def test_manage_py_command_gives_the_same_runbook(empty_sample_db):
 
 def test_output_file_is_written_whole(empty_sample_db, tmp_path):
     target = tmp_path / "runbook.sql"
-    result = sample("runbook", "shop", "0001", "--format", "sql", "-o", str(target),
-                    env=empty_sample_db)
+    result = sample(
+        "runbook",
+        "shop",
+        "0001",
+        "--format",
+        "sql",
+        "-o",
+        str(target),
+        env=empty_sample_db,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     assert target.read_text().startswith("-- Apply shop.0001_initial")
@@ -87,8 +106,9 @@ def test_user_template(empty_sample_db, tmp_path):
         "{% for m in runbook.migrations %}{{ m.app }}.{{ m.name }}: "
         "{{ m.statement_count }} statements{% endfor %}\n"
     )
-    result = sample("runbook", "shop", "0001", "--template", str(template),
-                    env=empty_sample_db)
+    result = sample(
+        "runbook", "shop", "0001", "--template", str(template), env=empty_sample_db
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("shop.0001_initial: ")
     assert int(result.stdout.split(": ")[1].split()[0]) > 3
@@ -100,10 +120,18 @@ BAD_INPUT = [
     ("ambiguous prefix", ["runbook", "shop", "00"], 2, "give more of the name"),
     ("missing migration", ["runbook", "shop", "0999"], 2, "showmigrations"),
     ("replaced migration", ["runbook", "inventory", "0002"], 2, "squashed"),
-    ("irreversible backwards", ["runbook", "reports", "0002", "--backwards"], 3,
-     "cannot be reversed"),
-    ("missing template", ["runbook", "shop", "0001", "--template", "/nonexistent.j2"],
-     5, "not found"),
+    (
+        "irreversible backwards",
+        ["runbook", "reports", "0002", "--backwards"],
+        3,
+        "cannot be reversed",
+    ),
+    (
+        "missing template",
+        ["runbook", "shop", "0001", "--template", "/nonexistent.j2"],
+        5,
+        "not found",
+    ),
 ]
 
 
@@ -117,8 +145,16 @@ def test_broken_template_leaves_no_file(empty_sample_db, tmp_path):
     template = tmp_path / "broken.j2"
     template.write_text("{% for x in %}\n")
     target = tmp_path / "out.md"
-    result = sample("runbook", "shop", "0001", "--template", str(template),
-                    "-o", str(target), env=empty_sample_db)
+    result = sample(
+        "runbook",
+        "shop",
+        "0001",
+        "--template",
+        str(template),
+        "-o",
+        str(target),
+        env=empty_sample_db,
+    )
     _assert_one_line_error(result, 5, "line 1")
     assert not target.exists()
 
@@ -126,8 +162,9 @@ def test_broken_template_leaves_no_file(empty_sample_db, tmp_path):
 def test_undefined_name_in_template(empty_sample_db, tmp_path):
     template = tmp_path / "typo.j2"
     template.write_text("{{ runbook.titel }}\n")
-    result = sample("runbook", "shop", "0001", "--template", str(template),
-                    env=empty_sample_db)
+    result = sample(
+        "runbook", "shop", "0001", "--template", str(template), env=empty_sample_db
+    )
     _assert_one_line_error(result, 5, "titel")
 
 

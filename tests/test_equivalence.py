@@ -27,7 +27,11 @@ def _cases():
     for backend in selected_backends():
         for index, (direction, app, name) in enumerate(STEPS):
             yield pytest.param(
-                backend, index, direction, app, name,
+                backend,
+                index,
+                direction,
+                app,
+                name,
                 id=f"{backend}-{index:02d}-{direction}-{app}.{name}",
             )
 
@@ -44,25 +48,40 @@ def test_runbook_matches_migrate(backends, backend, index, direction, app, name)
         with pytest.raises(IrreversibleMigration):
             build_runbook(app, name, backwards=True, database_alias=a)
         with pytest.raises(IrreversibleError):
-            call_command("migrate", app, backward_target(app, name), database=b,
-                         verbosity=0, interactive=False)
+            call_command(
+                "migrate",
+                app,
+                backward_target(app, name),
+                database=b,
+                verbosity=0,
+                interactive=False,
+            )
         # Both refuse; record the reversal so the walk can go on: by hand on
         # A (migrate --fake would run post_migrate there), with --fake on B.
         migration = _migration(app, name)
         record = bookkeeping.record(connections[a], migration, backwards=True)
         connections[a].close()
-        run_script(backend, connections[a].settings_dict,
-                   "\n".join(statement.sql for statement in record.statements))
-        call_command("migrate", app, backward_target(app, name), database=b,
-                     fake=True, verbosity=0, interactive=False)
+        run_script(
+            backend,
+            connections[a].settings_dict,
+            "\n".join(statement.sql for statement in record.statements),
+        )
+        call_command(
+            "migrate",
+            app,
+            backward_target(app, name),
+            database=b,
+            fake=True,
+            verbosity=0,
+            interactive=False,
+        )
     else:
         runbook = build_runbook(app, name, backwards=backwards, database_alias=a)
         script = render(runbook, format="sql")
         connections[a].close()
         run_script(backend, connections[a].settings_dict, script)
         target = backward_target(app, name) if backwards else name
-        call_command("migrate", app, target, database=b, verbosity=0,
-                     interactive=False)
+        call_command("migrate", app, target, database=b, verbosity=0, interactive=False)
 
     assert migration_rows(connections[a]) == migration_rows(connections[b])
     assert dump_schema(connections[a]) == dump_schema(connections[b])

@@ -27,7 +27,9 @@ def test_every_runbook_through_a_role_that_can_only_read(backends):
             "WHERE rolname = 'handmig_reader') THEN CREATE ROLE handmig_reader LOGIN; "
             "END IF; END $$"
         )
-        cursor.execute("ALTER ROLE handmig_reader SET default_transaction_read_only = on")
+        cursor.execute(
+            "ALTER ROLE handmig_reader SET default_transaction_read_only = on"
+        )
         cursor.execute("GRANT USAGE ON SCHEMA public TO handmig_reader")
         cursor.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO handmig_reader")
     schema_before = dump_schema(scratch)
@@ -41,8 +43,9 @@ def test_every_runbook_through_a_role_that_can_only_read(backends):
         backwards = key in applied
         if backwards and not _reversible(migration):
             continue
-        runbook = build_runbook(*key, backwards=backwards,
-                                database_alias="postgresql_reader")
+        runbook = build_runbook(
+            *key, backwards=backwards, database_alias="postgresql_reader"
+        )
         assert runbook.migrations[0].name == key[1]
         generated += 1
     connections["postgresql_reader"].close()
@@ -52,8 +55,10 @@ def test_every_runbook_through_a_role_that_can_only_read(backends):
     assert migration_rows(scratch) == rows_before
     with scratch.cursor() as cursor:
         # The role really cannot write: the proof above would be empty otherwise.
-        cursor.execute("SELECT has_table_privilege('handmig_reader', "
-                       "'django_migrations', 'INSERT')")
+        cursor.execute(
+            "SELECT has_table_privilege('handmig_reader', "
+            "'django_migrations', 'INSERT')"
+        )
         assert cursor.fetchone()[0] is False
     scratch.close()
 
@@ -64,5 +69,7 @@ def test_a_write_to_the_target_is_refused(backends):
         with pytest.raises(database.WriteRefused):
             with connection.cursor() as cursor:
                 cursor.execute("CREATE TABLE handmig_must_not_exist (a integer)")
-    assert "handmig_must_not_exist" not in connections[alias].introspection.table_names()
+    assert (
+        "handmig_must_not_exist" not in connections[alias].introspection.table_names()
+    )
     connections[alias].close()

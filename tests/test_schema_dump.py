@@ -87,7 +87,9 @@ def test_a_schema_difference_is_seen(backends, backend, kind):
 def test_data_and_counters_are_not_schema(backends, backend):
     before = _dump_after(backend, BASE[backend])
     after = _dump_after(
-        backend, BASE[backend], "INSERT INTO t (a) VALUES ('x'); INSERT INTO t (a) VALUES ('y');"
+        backend,
+        BASE[backend],
+        "INSERT INTO t (a) VALUES ('x'); INSERT INTO t (a) VALUES ('y');",
     )
     assert before == after
     assert before  # the dump is not empty

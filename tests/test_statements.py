@@ -9,18 +9,26 @@ from handmig import statements
     "chunk,expected",
     [
         # PostgreSQL RunSQL arrives as one blob.
-        ("UPDATE a SET x = 1;\nUPDATE b SET y = 2;", ["UPDATE a SET x = 1;", "UPDATE b SET y = 2;"]),
+        (
+            "UPDATE a SET x = 1;\nUPDATE b SET y = 2;",
+            ["UPDATE a SET x = 1;", "UPDATE b SET y = 2;"],
+        ),
         # Schema editor templates with two statements on one line.
         (
             'SET CONSTRAINTS "fk" IMMEDIATE; ALTER TABLE "t" DROP CONSTRAINT "fk";',
-            ['SET CONSTRAINTS "fk" IMMEDIATE;', 'ALTER TABLE "t" DROP CONSTRAINT "fk";'],
+            [
+                'SET CONSTRAINTS "fk" IMMEDIATE;',
+                'ALTER TABLE "t" DROP CONSTRAINT "fk";',
+            ],
         ),
         # A semicolon inside a string literal is not a boundary.
         ("INSERT INTO t VALUES ('a;b')", ["INSERT INTO t VALUES ('a;b');"]),
         # Dollar-quoted function bodies stay whole.
         (
             "CREATE FUNCTION f() RETURNS int AS $$ BEGIN RETURN 1; END; $$ LANGUAGE plpgsql;",
-            ["CREATE FUNCTION f() RETURNS int AS $$ BEGIN RETURN 1; END; $$ LANGUAGE plpgsql;"],
+            [
+                "CREATE FUNCTION f() RETURNS int AS $$ BEGIN RETURN 1; END; $$ LANGUAGE plpgsql;"
+            ],
         ),
         # A trailing comment is not a statement.
         ("CREATE TABLE t (a int);\n-- done", ["CREATE TABLE t (a int);"]),
