@@ -12,7 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.db.migrations.exceptions import AmbiguityError
+from django.db.migrations.exceptions import (
+    AmbiguityError,
+    BadMigrationError,
+    NodeNotFoundError,
+)
+from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.state import ProjectState
 
 from handmig.errors import LookupFailed
@@ -27,6 +32,19 @@ class PlannedMigration:
     parents: list[tuple[str, str]]
     children: list[tuple[str, str]]
     warnings: list[str] = field(default_factory=list)
+
+
+def load(connection) -> MigrationExecutor:
+    """Return the executor migrate would use, with its graph and applied rows."""
+    try:
+        return MigrationExecutor(connection)
+    except NodeNotFoundError as exc:
+        raise LookupFailed(
+            f"The migration graph is broken: {exc}. Restore the missing migration "
+            "file, or fix the dependency that names it."
+        ) from None
+    except BadMigrationError as exc:
+        raise LookupFailed(f"{exc}; fix or remove that file.") from None
 
 
 def resolve(loader, app_label: str, prefix: str):

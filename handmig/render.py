@@ -75,6 +75,11 @@ def _render(env, name: str, runbook: Runbook, shown_as: str) -> str:
         raise TemplateFailed(
             f"Template {shown_as} failed: {exc.message}; fix the template."
         ) from None
+    except Exception as exc:  # noqa: BLE001 - any failure inside a user template
+        raise TemplateFailed(
+            f"Template {shown_as} failed: {type(exc).__name__}: {exc}; "
+            "fix the template."
+        ) from None
 
 
 def _sql_comment(text: str) -> str:

@@ -13,7 +13,6 @@ import sys
 
 import django
 from django.db import DEFAULT_DB_ALIAS
-from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.recorder import MigrationRecorder
 
 import handmig
@@ -42,7 +41,7 @@ def build_runbook(
     ``migration_name`` is a unique prefix of the name, as with sqlmigrate.
     """
     with database.read_only(database_alias) as (connection, notes):
-        executor = MigrationExecutor(connection)
+        executor = planner.load(connection)
         migration = planner.resolve(executor.loader, app_label, migration_name)
         if backwards:
             advice.check_reversible(migration)

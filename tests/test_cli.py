@@ -6,6 +6,7 @@ traceback and no output file.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -208,3 +209,30 @@ def _assert_one_line_error(result, code, fix):
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("handmig: error: ")
     assert fix in lines[0]
+
+
+def test_missing_dependency(tmp_path, empty_sample_db):
+    # A project whose migration depends on one that is not there.
+    shutil.copytree(SAMPLES, tmp_path / "project")
+    broken = tmp_path / "project" / "reports" / "migrations" / "0001_initial.py"
+    broken.write_text(broken.read_text().replace("0011_book_isbn", "0099_missing"))
+    result = handmig(
+        "--pythonpath",
+        str(tmp_path / "project"),
+        "--settings",
+        "sampleproject.settings",
+        "runbook",
+        "shop",
+        "0001",
+        env=empty_sample_db,
+    )
+    _assert_one_line_error(result, 2, "0099_missing")
+
+
+def test_template_that_fails_while_rendering(empty_sample_db, tmp_path):
+    template = tmp_path / "div.j2"
+    template.write_text("{{ runbook.migrations | length / 0 }}\n")
+    result = sample(
+        "runbook", "shop", "0001", "--template", str(template), env=empty_sample_db
+    )
+    _assert_one_line_error(result, 5, "ZeroDivisionError")
