@@ -17,22 +17,25 @@ from handmig.errors import IrreversibleMigration
 from handmig.model import Flag, PythonCode
 
 
-def check_reversible(migration) -> None:
+def check_reversible(migrations) -> None:
     """Raise IrreversibleMigration naming every operation that has no reverse."""
     blocked = [
-        (number, operation)
+        (migration, number, operation)
+        for migration in migrations
         for number, operation in enumerate(migration.operations, 1)
         if not operation.reversible
     ]
     if not blocked:
         return
     listed = "; ".join(
-        f"operation {number} ({_name(operation)})" for number, operation in blocked
+        f"{m.app_label}.{m.name} operation {number} ({_name(operation)})"
+        for m, number, operation in blocked
     )
+    what = "it has" if len(blocked) == 1 else "they have"
     raise IrreversibleMigration(
-        f"{migration.app_label}.{migration.name} cannot be reversed: {listed} "
-        "has no reverse. Add reverse code to the migration, or restore from a backup.",
-        [(number, _name(operation)) for number, operation in blocked],
+        f"Cannot reverse: {listed}: {what} no reverse. Add reverse code to the "
+        "migration, or restore from a backup.",
+        [(f"{m.app_label}.{m.name}", n, _name(o)) for m, n, o in blocked],
     )
 
 
@@ -71,18 +74,46 @@ def non_sql_flag(operation, code: PythonCode | None, command: str) -> Flag:
         f"NOT SQL: this step runs Python, {what}, and no statement of this "
         f"runbook does what it does. If it must change this database's data, "
         f"apply this migration with '{command}' instead of by hand; if it has "
-        "nothing to do here, go on without it.",
+        "nothing to do here, go on without it. SQL it issues itself shows only "
+        "with --shadow.",
     )
 
 
-def introspection_flag(alias: str) -> Flag:
-    """Return the flag for SQL whose object names were read from the database."""
+def introspection_flag(resolved: str) -> Flag:
+    """Return the flag for SQL whose object names were read from a database."""
     return Flag(
         "introspected-names",
         "warning",
-        "Object names in this SQL were read from database "
-        f"'{alias}' when the runbook was generated; on any other database "
-        "(staging, a restored copy) they may differ: regenerate it there.",
+        f"Object names in this SQL were read from {resolved} when the runbook "
+        "was generated; on any other database (staging, a restored copy) they "
+        "may differ: regenerate it there.",
+    )
+
+
+def python_sql_flag(code: PythonCode | None) -> Flag:
+    """Return the flag for SQL that a Python step issued itself (shadow mode)."""
+    who = code.callable if code is not None else "the Python code"
+    return Flag(
+        "python-sql",
+        "warning",
+        f"{who} issued these statements through schema_editor.execute() when it "
+        "ran on the shadow database; run them by hand here. What it did through "
+        "the ORM is not replayed.",
+    )
+
+
+def data_loss_flag(table: str, column: str | None, holds_data: bool) -> Flag:
+    """Return the flag for a step that drops a table or a column."""
+    what = f"column {table}.{column}" if column else f"table {table}"
+    if holds_data:
+        return Flag(
+            "data-loss",
+            "danger",
+            f"This step drops {what}, which holds data on this database: back it "
+            "up first if you may need it again.",
+        )
+    return Flag(
+        "data-loss", "info", f"This step drops {what}, which is empty on this database."
     )
 
 

@@ -19,6 +19,8 @@ from handmig.errors import (
     IrreversibleMigration,
     LookupFailed,
     OutputFailed,
+    ShadowFailed,
+    ShadowNeeded,
     TemplateFailed,
 )
 
@@ -29,6 +31,8 @@ EXIT_CODES = {
     DatabaseUnavailable: 4,
     TemplateFailed: 5,
     OutputFailed: 6,
+    ShadowNeeded: 7,
+    ShadowFailed: 8,
 }
 FORMATS = ("markdown", "sql", "json")
 
@@ -59,27 +63,76 @@ def add_commands(parser, django_options: bool = False) -> None:
         action="store_true",
         help="Reverse the migration instead of applying it.",
     )
-    runbook.add_argument(
+    _add_output_options(runbook)
+
+    plan = commands.add_parser(
+        "plan",
+        parents=[common],
+        help="Write the runbook for everything migrate would do.",
+        description="Write one runbook for the plan 'manage.py migrate "
+        "[APP [TARGET]]' would run: every migration in its order, forward or "
+        "backward, each with its own transaction and bookkeeping.",
+    )
+    plan.add_argument(
+        "app_label",
+        nargs="?",
+        help="Only this app (and what it depends on), as with migrate.",
+    )
+    plan.add_argument(
+        "target",
+        nargs="?",
+        help="Migration name or prefix to migrate to, forward or backward, "
+        "or 'zero' to reverse all of the app's migrations.",
+    )
+    _add_output_options(plan)
+
+
+def _add_output_options(command) -> None:
+    command.add_argument(
         "--database",
         default="default",
         help="Database alias to generate for (default: %(default)s). It is only read.",
     )
-    runbook.add_argument(
+    command.add_argument(
         "--format",
         choices=FORMATS,
         default="markdown",
         help="Output format (default: %(default)s).",
     )
-    runbook.add_argument(
+    command.add_argument(
         "--template",
         metavar="FILE",
         help="Render with this Jinja2 template instead of a built-in format.",
     )
-    runbook.add_argument(
+    command.add_argument(
         "-o",
         "--output",
         metavar="FILE",
         help="Write the runbook to FILE instead of standard output.",
+    )
+    shadow = command.add_mutually_exclusive_group()
+    shadow.add_argument(
+        "--shadow",
+        dest="shadow",
+        action="store_const",
+        const="always",
+        default="auto",
+        help="Run the migrations on a scratch copy of the database's schema "
+        "and take the SQL they execute (handmig creates and drops it). "
+        "Needed when the SQL depends on objects the runbook itself creates; "
+        "on SQLite that happens by itself.",
+    )
+    shadow.add_argument(
+        "--no-shadow",
+        dest="shadow",
+        action="store_const",
+        const="never",
+        help="Never use a shadow database; fail where one is needed.",
+    )
+    shadow.add_argument(
+        "--shadow-database",
+        metavar="ALIAS",
+        help="Use this configured, empty database as the shadow.",
     )
 
 
@@ -100,14 +153,24 @@ def execute(options) -> str:
     """Run the command in ``options`` and return the rendered runbook."""
     # Imported here: Django models can only be imported after setup().
     from handmig.render import render
-    from handmig.runbook import build_runbook
+    from handmig.runbook import build_plan, build_runbook
 
-    runbook = build_runbook(
-        options.app_label,
-        options.migration_name,
-        backwards=options.backwards,
-        database_alias=options.database,
-    )
+    shadow = {"shadow": options.shadow, "shadow_database": options.shadow_database}
+    if options.command == "plan":
+        runbook = build_plan(
+            options.app_label,
+            options.target,
+            database_alias=options.database,
+            **shadow,
+        )
+    else:
+        runbook = build_runbook(
+            options.app_label,
+            options.migration_name,
+            backwards=options.backwards,
+            database_alias=options.database,
+            **shadow,
+        )
     return render(runbook, format=options.format, template=options.template)
 
 

@@ -1,11 +1,18 @@
-"""Collect the SQL of one migration, operation by operation, without running it.
+"""Collect the SQL of one migration, operation by operation.
 
 This walks the operations the way ``Migration.apply`` and
-``Migration.unapply`` do, with a schema editor in collect mode (as
-``sqlmigrate`` does), but keeps the SQL of each operation apart so the
+``Migration.unapply`` do, and keeps the SQL of each operation apart so the
 runbook can put every statement under the operation that produced it.
 Deferred SQL (indexes and foreign keys Django creates at the end of the
 migration) is traced back to the operation that queued it.
+
+Two modes:
+- collect: a schema editor in collect mode, as ``sqlmigrate`` uses; nothing
+  runs, Python operations are skipped.
+- execute: a real schema editor on a shadow database; everything runs,
+  including Python operations, and every statement the schema editor
+  executes is captured, also those a RunPython function issues through
+  ``schema_editor.execute()``.
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ _INTROSPECTION_METHODS = (
     "table_names",
     "sequence_list",
 )
+# Operations that keep data under a new name rather than dropping it.
+_RENAMES = {"RenameField", "RenameModel", "RenameIndex"}
 
 
 @dataclass
@@ -36,7 +45,9 @@ class CollectedOperation:
     number: int  # 1-based position in Migration.operations
     operation: object
     chunks: list[str] = field(default_factory=list)
-    introspected: bool = False
+    introspected: list[str] = field(default_factory=list)  # tables looked up
+    ran_python: bool = False  # executed (shadow); its chunks came from Python
+    dropped: list[tuple[str, str | None]] = field(default_factory=list)
 
 
 @dataclass
@@ -47,21 +58,34 @@ class CollectedMigration:
     state_after: object  # ProjectState after them
 
 
-def collect(connection, migration, state, backwards=False) -> CollectedMigration:
+def collect(
+    connection, migration, state, backwards=False, *, execute=False, in_place=False
+) -> CollectedMigration:
     """Collect the SQL of ``migration`` applied (or unapplied) from ``state``.
 
     ``state`` must be the project state right before the migration, computed
-    as the executor computes it; it is not modified.
+    as the executor computes it. It is left alone unless ``in_place`` (a
+    forward plan progressing one state, as the executor does). With
+    ``execute``, the migration really runs on ``connection``, which must be
+    a shadow database.
     """
     # The executor renders the state before running a migration, and the
     # order in which states are rendered decides the field order of tables
     # SQLite rebuilds (sqlmigrate skips this and can get it wrong).
     state.apps  # noqa: B018 - rendering is the point
-    with connection.schema_editor(collect_sql=True, atomic=migration.atomic) as editor:
+    # In place, the state is the end state too; keep what it was for the
+    # runbook's post_migrate step.
+    start_models = (
+        _ModelsOnly(dict(state.models)) if in_place and not backwards else state
+    )
+    with connection.schema_editor(
+        collect_sql=not execute, atomic=migration.atomic
+    ) as editor:
+        sink = _capture(editor) if execute else editor.collected_sql
         if backwards:
             steps, end_state = _backward_steps(migration, state)
         else:
-            end_state = state.clone()
+            end_state = state if in_place else state.clone()
             steps = _forward_steps(migration, end_state)
         origins: dict[int, int] = {}
         queued: list[object] = []  # keeps queued statements alive for id()
@@ -70,26 +94,36 @@ def collect(connection, migration, state, backwards=False) -> CollectedMigration
             item = CollectedOperation(number, operation)
             collected.append(item)
             if not operation.reduces_to_sql:
-                # migrate runs it as Python; there is no SQL to collect.
-                continue
-            start = len(editor.collected_sql)
+                if not execute:
+                    # migrate runs it as Python; there is no SQL to collect.
+                    continue
+                item.ran_python = True
+            start = len(sink)
             with _watch_introspection(connection) as seen:
                 _run(migration, operation, editor, from_state, to_state, backwards)
-            item.chunks = list(editor.collected_sql[start:])
-            item.introspected = bool(seen)
+            item.chunks = list(sink[start:])
+            item.introspected = seen
+            if operation.reduces_to_sql:
+                item.dropped = _dropped(migration, operation, from_state, to_state)
             for sql in editor.deferred_sql:
                 if id(sql) not in origins:
                     origins[id(sql)] = number
                     queued.append(sql)
         pending = [origins.get(id(sql)) for sql in editor.deferred_sql]
-        before_exit = len(editor.collected_sql)
-    # Leaving the editor executed (collected) the deferred SQL, one entry per
-    # queued statement, in queue order.
-    deferred_sql = editor.collected_sql[before_exit:]
-    deferred = list(zip(pending, deferred_sql, strict=True))
+        before_exit = len(sink)
+    # Leaving the editor executed (or collected) the deferred SQL, one entry
+    # per queued statement, in queue order.
+    deferred = list(zip(pending, sink[before_exit:], strict=True))
     if backwards:
         return CollectedMigration(collected, deferred, end_state, state)
-    return CollectedMigration(collected, deferred, state, end_state)
+    return CollectedMigration(collected, deferred, start_models, end_state)
+
+
+@dataclass
+class _ModelsOnly:
+    """The model states of a project state, for comparing before and after."""
+
+    models: dict
 
 
 def _forward_steps(migration, state):
@@ -132,29 +166,84 @@ def _run(migration, operation, editor, from_state, to_state, backwards):
         method(migration.app_label, editor, from_state, to_state)
 
 
+def _capture(editor) -> list[str]:
+    """Record every statement a real schema editor executes, as collect mode would."""
+    sink: list[str] = []
+    execute = editor.execute
+
+    def recording(sql, params=()):
+        text = str(sql)
+        if params is not None:
+            text = text % tuple(map(editor.quote_value, params))
+        sink.append(text if text.rstrip().endswith(";") else text + ";")
+        return execute(sql, params)
+
+    # Django's schema editor and RunPython functions call self.execute().
+    editor.execute = recording
+    return sink
+
+
+def _dropped(migration, operation, from_state, to_state):
+    """Return (table, column or None) that the step removes, with their data."""
+    if type(operation).__name__ in _RENAMES:
+        return []
+    dropped = []
+    for key, model_state in from_state.models.items():
+        if key[0] != migration.app_label:
+            continue
+        options = model_state.options
+        if not options.get("managed", True) or options.get("proxy"):
+            continue
+        model = from_state.apps.get_model(*key)
+        table = model._meta.db_table
+        if key not in to_state.models:
+            dropped.append((table, None))
+            dropped.extend(_through_tables(model._meta.local_many_to_many))
+            continue
+        remaining = set(to_state.models[key].fields)
+        for name in model_state.fields:
+            if name in remaining:
+                continue
+            gone = model._meta.get_field(name)
+            if gone.many_to_many:
+                dropped.extend(_through_tables([gone]))
+            elif gone.concrete:
+                dropped.append((table, gone.column))
+    return dropped
+
+
+def _through_tables(fields):
+    return [
+        (f.remote_field.through._meta.db_table, None)
+        for f in fields
+        if f.remote_field.through._meta.auto_created
+    ]
+
+
 @contextlib.contextmanager
 def _watch_introspection(connection):
-    """Record calls to the connection's introspection methods while active."""
+    """Record the tables the connection's introspection is asked about."""
     introspection = connection.introspection
     seen: list[str] = []
-    originals = {}
+    patched = []
     for name in _INTROSPECTION_METHODS:
         original = getattr(introspection, name, None)
         if original is None:
             continue
-        originals[name] = original
-        setattr(introspection, name, _recording(original, name, seen))
+        patched.append(name)
+        setattr(introspection, name, _recording(original, seen))
     try:
         yield seen
     finally:
-        for name in originals:
+        for name in patched:
             # Drop the instance attribute so the class method shows through.
             delattr(introspection, name)
 
 
-def _recording(method, name, seen):
+def _recording(method, seen):
     def wrapper(*args, **kwargs):
-        seen.append(name)
+        table = args[1] if len(args) > 1 else kwargs.get("table_name", "")
+        seen.append(str(table or ""))
         return method(*args, **kwargs)
 
     return wrapper

@@ -37,3 +37,11 @@ class TemplateFailed(HandmigError):
 
 class OutputFailed(HandmigError):
     """The runbook cannot be written where the user asked."""
+
+
+class ShadowNeeded(HandmigError):
+    """The SQL depends on objects the plan itself creates: a shadow is needed."""
+
+
+class ShadowFailed(HandmigError):
+    """The shadow database could not be made, or the plan failed on it."""

@@ -108,6 +108,9 @@ class MigrationSection:
     begin: Statement | None
     commit: Statement | None
     statement_count: int
+    # Applying it with Django instead of by hand (for its Python steps).
+    migrate_command: str = ""
+    fake_command: str = ""
     flags: list[Flag] = field(default_factory=list)
 
 
@@ -134,11 +137,14 @@ class Header:
     server_version: str
     settings: str | None
     generated_at: str
+    # Where statements that needed the database's catalog were resolved.
+    resolved_against: str = ""
 
 
 @dataclass
 class Runbook:
     title: str
+    kind: str  # "runbook" (one migration) or "plan"
     direction: str  # "forward" or "backward"
     header: Header
     before: list[Step]

@@ -49,18 +49,15 @@ def load(connection) -> MigrationExecutor:
 
 def resolve(loader, app_label: str, prefix: str):
     """Return the migration of ``app_label`` whose name starts with ``prefix``."""
-    try:
-        apps.get_app_config(app_label)
-    except LookupError:
-        raise LookupFailed(
-            f"No installed app with label '{app_label}'. "
-            "Check the spelling, or add it to INSTALLED_APPS."
-        ) from None
-    if app_label not in loader.migrated_apps:
-        raise LookupFailed(
-            f"App '{app_label}' has no migrations. "
-            f"Run 'manage.py makemigrations {app_label}' first."
-        )
+    key = _by_prefix(loader, app_label, prefix)
+    if key not in loader.graph.nodes:
+        raise LookupFailed(_not_in_graph(loader, key))
+    return loader.graph.nodes[key]
+
+
+def _by_prefix(loader, app_label: str, prefix: str) -> tuple[str, str]:
+    """Return the key of the migration on disk whose name starts with ``prefix``."""
+    _check_app(loader, app_label)
     try:
         migration = loader.get_migration_by_prefix(app_label, prefix)
     except AmbiguityError:
@@ -78,10 +75,7 @@ def resolve(loader, app_label: str, prefix: str):
             f"No migration of '{app_label}' starts with '{prefix}'. "
             f"List them with 'manage.py showmigrations {app_label}'."
         ) from None
-    key = (migration.app_label, migration.name)
-    if key not in loader.graph.nodes:
-        raise LookupFailed(_not_in_graph(loader, key))
-    return loader.graph.nodes[key]
+    return (migration.app_label, migration.name)
 
 
 def plan_one(executor, migration, backwards: bool) -> PlannedMigration:
@@ -169,3 +163,129 @@ def _not_in_graph(loader, key) -> str:
         f"{label} is not part of the migration graph. "
         f"Check it with 'manage.py showmigrations {key[0]}'."
     )
+
+
+@dataclass
+class Plan:
+    """What migrate would run for some targets, in its order."""
+
+    backwards: bool
+    items: list[PlannedMigration]
+    # Forward plans progress one state from here; backward items carry theirs.
+    start_state: object | None
+    targets: list[tuple[str, str | None]]
+    command: str  # the migrate arguments that name the same targets
+
+
+def targets(executor, app_label: str | None, target: str | None):
+    """Resolve migrate's arguments into targets, as the migrate command does."""
+    loader = executor.loader
+    if app_label is None:
+        return loader.graph.leaf_nodes(), ""
+    if target is None:
+        _check_app(loader, app_label)
+        leaves = [key for key in loader.graph.leaf_nodes() if key[0] == app_label]
+        return leaves, app_label
+    if target == "zero":
+        _check_app(loader, app_label)
+        return [(app_label, None)], f"{app_label} zero"
+    key = _by_prefix(loader, app_label, target)
+    if key not in loader.graph.nodes and key in loader.replacements:
+        # As migrate does: a partly applied squash is not in the graph; its
+        # last replaced migration stands for it.
+        key = loader.replacements[key].replaces[-1]
+    if key not in loader.graph.nodes:
+        raise LookupFailed(_not_in_graph(loader, key))
+    return [key], f"{key[0]} {key[1]}"
+
+
+def plan(executor, app_label=None, target=None) -> Plan:
+    """Return the plan migrate would run for ``app_label`` and ``target``."""
+    loader = executor.loader
+    if app_label is not None:
+        _check_app(loader, app_label)
+    chosen, command = targets(executor, app_label, target)
+    conflicts = loader.detect_conflicts()
+    if conflicts:
+        listed = "; ".join(
+            f"{app}: {', '.join(names)}" for app, names in sorted(conflicts.items())
+        )
+        raise LookupFailed(
+            f"Conflicting migrations ({listed}); merge them with "
+            "'manage.py makemigrations --merge' first."
+        )
+    steps = executor.migration_plan(chosen)
+    directions = {backwards for _, backwards in steps}
+    if len(directions) > 1:
+        raise LookupFailed(
+            "That plan goes both forwards and backwards, which migrate does not "
+            "do either; migrate in two steps."
+        )
+    backwards = directions == {True}
+    graph = loader.graph
+    applied = {k for k in loader.applied_migrations if k in graph.nodes}
+    full_plan = executor.migration_plan(graph.leaf_nodes(), clean_start=True)
+    in_plan = {(m.app_label, m.name) for m, _ in steps}
+    items = []
+    start_state = None
+    if backwards:
+        states = _backward_states(loader, full_plan, in_plan, applied)
+        for migration, _ in steps:
+            key = (migration.app_label, migration.name)
+            items.append(_planned(graph, migration, True, states[key], applied))
+    else:
+        start_state = ProjectState(real_apps=loader.unmigrated_apps)
+        for node, _ in full_plan:
+            if (node.app_label, node.name) in applied:
+                node.mutate_state(start_state, preserve=False)
+        # migrate applies the plan in the order of the full plan.
+        order = {(m.app_label, m.name): i for i, (m, _) in enumerate(full_plan)}
+        steps = sorted(steps, key=lambda s: order[(s[0].app_label, s[0].name)])
+        for migration, _ in steps:
+            items.append(_planned(graph, migration, False, None, applied))
+    return Plan(backwards, items, start_state, list(chosen), command)
+
+
+def _backward_states(loader, full_plan, in_plan, applied):
+    """Return the state before each migration to unapply, as the executor does."""
+    states = {}
+    state = ProjectState(real_apps=loader.unmigrated_apps)
+    remaining = set(in_plan)
+    for node, _ in full_plan:
+        if not remaining:
+            break
+        key = (node.app_label, node.name)
+        if key in remaining:
+            states[key] = state
+            state = node.mutate_state(state, preserve=True)
+            remaining.discard(key)
+        elif key in applied:
+            node.mutate_state(state, preserve=False)
+    return states
+
+
+def _planned(graph, migration, backwards, state, applied) -> PlannedMigration:
+    key = (migration.app_label, migration.name)
+    return PlannedMigration(
+        migration=migration,
+        backwards=backwards,
+        state=state,
+        applied=key in applied,
+        parents=sorted(parent.key for parent in graph.node_map[key].parents),
+        children=sorted(child.key for child in graph.node_map[key].children),
+    )
+
+
+def _check_app(loader, app_label: str) -> None:
+    try:
+        apps.get_app_config(app_label)
+    except LookupError:
+        raise LookupFailed(
+            f"No installed app with label '{app_label}'. "
+            "Check the spelling, or add it to INSTALLED_APPS."
+        ) from None
+    if app_label not in loader.migrated_apps:
+        raise LookupFailed(
+            f"App '{app_label}' has no migrations. "
+            f"Run 'manage.py makemigrations {app_label}' first."
+        )

@@ -1,7 +1,8 @@
-"""Build the runbook model for one migration: plan, collect, split, advise.
+"""Build the runbook model: plan, collect, split, advise.
 
 This is the core the CLI and the management command call; it reads the
-database, never writes to it, and never prints.
+target database, never writes to it, and never prints. When the SQL depends
+on objects the plan itself creates, the plan runs on a shadow database.
 """
 
 from __future__ import annotations
@@ -12,21 +13,26 @@ import os
 import sys
 
 import django
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, DatabaseError
 from django.db.migrations.recorder import MigrationRecorder
 
 import handmig
 from handmig import advice, bookkeeping, database, planner, statements
 from handmig.collector import collect
+from handmig.errors import ShadowFailed, ShadowNeeded
 from handmig.model import (
     Check,
     Header,
+    MigrationRow,
     MigrationSection,
     OperationStep,
     PostStep,
     Runbook,
     Step,
 )
+from handmig.shadow import shadow as make_shadow
+
+SHADOW_MODES = ("auto", "always", "never")
 
 
 def build_runbook(
@@ -35,6 +41,8 @@ def build_runbook(
     *,
     backwards: bool = False,
     database_alias: str = DEFAULT_DB_ALIAS,
+    shadow: str = "auto",
+    shadow_database: str | None = None,
 ) -> Runbook:
     """Return the runbook that applies (or reverses) one migration by hand.
 
@@ -43,29 +51,179 @@ def build_runbook(
     with database.read_only(database_alias) as (connection, notes):
         executor = planner.load(connection)
         migration = planner.resolve(executor.loader, app_label, migration_name)
-        if backwards:
-            advice.check_reversible(migration)
         planned = planner.plan_one(executor, migration, backwards)
-        collected = collect(connection, migration, planned.state, backwards)
-        section = _section(connection, migration, collected, backwards)
-        has_table = MigrationRecorder(connection).has_table()
-        return Runbook(
-            title=_title(migration, backwards),
-            direction="backward" if backwards else "forward",
-            header=_header(connection),
-            before=_before(connection, has_table, backwards),
-            preflight=_preflight(connection, planned, has_table),
-            migrations=[section],
-            after=[],
-            verify=_verify(connection, migration, backwards),
-            post=_post(connection, planned, collected),
-            warnings=notes + planned.warnings,
+        plan = planner.Plan(
+            backwards=backwards,
+            items=[planned],
+            start_state=None if backwards else planned.state,
+            targets=[(migration.app_label, migration.name)],
+            command="",
         )
+        return _build(connection, plan, "runbook", notes, shadow, shadow_database)
 
 
-def _title(migration, backwards: bool) -> str:
-    verb = "Reverse" if backwards else "Apply"
-    return f"{verb} {migration.app_label}.{migration.name}"
+def build_plan(
+    app_label: str | None = None,
+    target: str | None = None,
+    *,
+    database_alias: str = DEFAULT_DB_ALIAS,
+    shadow: str = "auto",
+    shadow_database: str | None = None,
+) -> Runbook:
+    """Return the runbook for everything ``migrate [app_label [target]]`` would do."""
+    with database.read_only(database_alias) as (connection, notes):
+        executor = planner.load(connection)
+        plan = planner.plan(executor, app_label, target)
+        return _build(connection, plan, "plan", notes, shadow, shadow_database)
+
+
+def _build(connection, plan, kind, notes, shadow, shadow_database) -> Runbook:
+    if plan.backwards:
+        advice.check_reversible([item.migration for item in plan.items])
+    resolved = f"database '{connection.alias}'"
+    if shadow == "always" or shadow_database:
+        collected, resolved = _collect_on_shadow(connection, plan, shadow_database)
+    else:
+        collected, reason = _collect(connection, plan)
+        if reason:
+            if shadow == "never" or connection.vendor != "sqlite":
+                # Creating databases on a server is not done unasked.
+                raise ShadowNeeded(
+                    f"{reason}; rerun with --shadow (handmig makes and drops a "
+                    "scratch copy of the schema) or --shadow-database ALIAS."
+                )
+            collected, resolved = _collect_on_shadow(connection, plan, None)
+            notes = notes + [f"{reason}: the SQL was taken from {resolved}."]
+
+    has_table = MigrationRecorder(connection).has_table()
+    sections = [
+        _section(connection, item, result, plan.backwards, resolved)
+        for item, result in zip(plan.items, collected, strict=True)
+    ]
+    _flag_data_loss(connection, plan, collected, sections)
+    warnings = list(notes)
+    for item in plan.items:
+        warnings.extend(w for w in item.warnings if w not in warnings)
+    header = _header(connection)
+    header.resolved_against = resolved
+    return Runbook(
+        title=_title(plan, kind),
+        kind=kind,
+        direction="backward" if plan.backwards else "forward",
+        header=header,
+        before=_before(connection, has_table, plan.backwards, bool(plan.items)),
+        preflight=_preflight(connection, plan, has_table),
+        migrations=sections,
+        after=[],
+        verify=_verify(connection, plan),
+        post=_post(connection, plan, kind, collected),
+        warnings=warnings,
+    )
+
+
+def _collect(connection, plan):
+    """Collect every migration's SQL without running it.
+
+    Return the results, and why a shadow is needed if it is: Django could
+    not find an object it asked the database about (it raises), or it asked
+    about a table that the plan itself creates or rebuilds earlier, which the
+    database cannot describe yet.
+    """
+    results = []
+    created: dict[str, str] = {}  # table -> the migration that (re)creates it
+    state = plan.start_state
+    for item in plan.items:
+        migration = item.migration
+        label = f"{migration.app_label}.{migration.name}"
+        try:
+            if plan.backwards:
+                result = collect(connection, migration, item.state, True)
+            else:
+                result = collect(connection, migration, state, False, in_place=True)
+                state = result.state_after
+        except (ValueError, DatabaseError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            return results, (
+                f"{label} cannot be written from the database as it is now ({first})"
+            )
+        for operation in result.operations:
+            stale = [t for t in operation.introspected if t in created]
+            if stale:
+                return results, (
+                    f"{label} reads the names of objects on {stale[0]} from the "
+                    f"database, but {created[stale[0]]} creates or rebuilds that "
+                    "table earlier in this runbook"
+                )
+            for chunk in operation.chunks:
+                _note_created(chunk, label, created)
+        for _, chunk in result.deferred:
+            _note_created(chunk, label, created)
+        results.append(result)
+    return results, None
+
+
+def _note_created(chunk, label, created) -> None:
+    for text in statements.split(chunk):
+        if statements.verb(text).startswith("CREATE TABLE"):
+            for table in statements.tables(text):
+                # SQLite rebuilds a table as new__<name>, then renames it.
+                created.setdefault(table.removeprefix("new__"), label)
+
+
+def _collect_on_shadow(connection, plan, configured_alias):
+    """Run the plan for real on a shadow database and capture its SQL."""
+    with make_shadow(connection, configured_alias) as (shadow_connection, described):
+        results = []
+        state = plan.start_state
+        for item in plan.items:
+            migration = item.migration
+            try:
+                if plan.backwards:
+                    result = collect(
+                        shadow_connection, migration, item.state, True, execute=True
+                    )
+                else:
+                    result = collect(
+                        shadow_connection,
+                        migration,
+                        state,
+                        False,
+                        execute=True,
+                        in_place=True,
+                    )
+                    state = result.state_after
+                _record_on_shadow(shadow_connection, migration, plan.backwards)
+            except Exception as exc:  # noqa: BLE001 - anything the plan raises
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                raise ShadowFailed(
+                    f"{migration.app_label}.{migration.name} failed on the shadow "
+                    f"database ({type(exc).__name__}: {first}); fix the migration, "
+                    "or run it with Django."
+                ) from None
+            results.append(result)
+    return results, f"a shadow database ({described})"
+
+
+def _record_on_shadow(connection, migration, backwards):
+    """Keep the shadow's django_migrations in step, as migrate would."""
+    recorder = MigrationRecorder(connection)
+    recorder.ensure_schema()
+    for row in bookkeeping.rows(migration):
+        if backwards:
+            recorder.record_unapplied(row.app, row.name)
+        else:
+            recorder.record_applied(row.app, row.name)
+
+
+def _title(plan, kind) -> str:
+    verb = "Reverse" if plan.backwards else "Apply"
+    if kind == "runbook":
+        migration = plan.items[0].migration
+        return f"{verb} {migration.app_label}.{migration.name}"
+    if not plan.items:
+        return "Nothing to migrate"
+    target = plan.command or "every app to its latest migration"
+    return f"{verb} {len(plan.items)} migration(s): migrate {target}".rstrip()
 
 
 def _header(connection) -> Header:
@@ -84,28 +242,33 @@ def _header(connection) -> Header:
     )
 
 
-def _section(connection, migration, collected, backwards: bool) -> MigrationSection:
+def _section(
+    connection, item, collected, backwards: bool, resolved
+) -> MigrationSection:
+    migration = item.migration
     command = _migrate_command(connection, migration.app_label, migration.name)
     operations = []
-    for item in collected.operations:
-        operation = item.operation
+    for result in collected.operations:
+        operation = result.operation
         code = getattr(operation, "reverse_code" if backwards else "code", None)
         undo = getattr(operation, "code" if backwards else "reverse_code", None)
         step = OperationStep(
-            number=item.number,
+            number=result.number,
             type=type(operation).__name__,
             description=advice.description(operation),
             writes_sql=operation.reduces_to_sql,
             reversible=operation.reversible,
-            statements=statements.split_all(item.chunks),
+            statements=statements.split_all(result.chunks),
             python=advice.python_code(code),
             reverse_python=advice.python_code(undo),
-            introspected_from=connection.alias if item.introspected else None,
+            introspected_from=resolved if result.introspected else None,
         )
         if not operation.reduces_to_sql:
             step.flags.append(advice.non_sql_flag(operation, step.python, command))
-        if item.introspected and step.statements:
-            step.flags.append(advice.introspection_flag(connection.alias))
+            if step.statements:
+                step.flags.append(advice.python_sql_flag(step.python))
+        if result.introspected and step.statements:
+            step.flags.append(advice.introspection_flag(resolved))
         operations.append(step)
 
     by_number = {step.number: step for step in operations}
@@ -136,6 +299,8 @@ def _section(connection, migration, collected, backwards: bool) -> MigrationSect
         begin=statements.make("BEGIN;") if transactional else None,
         commit=statements.make("COMMIT;") if transactional else None,
         statement_count=count,
+        migrate_command=command,
+        fake_command=command + " --fake",
     )
     if transactional:
         flag = advice.transaction_flag(count)
@@ -144,8 +309,49 @@ def _section(connection, migration, collected, backwards: bool) -> MigrationSect
     return section
 
 
-def _before(connection, has_table: bool, backwards: bool) -> list[Step]:
+def _flag_data_loss(connection, plan, collected, sections) -> None:
+    """Flag steps that drop a table or column which holds data on the target."""
+    existing = set(connection.introspection.table_names())
+    for result, section in zip(collected, sections, strict=True):
+        steps = {step.number: step for step in section.operations}
+        for operation in result.operations:
+            for table, column in operation.dropped:
+                holds = _holds_data(connection, existing, table, column)
+                if holds is None:
+                    continue
+                steps[operation.number].flags.append(
+                    advice.data_loss_flag(table, column, holds)
+                )
+
+
+def _holds_data(connection, existing, table, column) -> bool | None:
+    """Return whether ``table`` (or its ``column``) holds data on the target."""
+    if table not in existing:
+        return None
+    q = connection.ops.quote_name
+    if column is not None:
+        columns = {
+            c.name
+            for c in connection.introspection.get_table_description(
+                connection.cursor(), table
+            )
+        }
+        if column not in columns:
+            return None
+        sql = f"SELECT 1 FROM {q(table)} WHERE {q(column)} IS NOT NULL LIMIT 1"
+    else:
+        sql = f"SELECT 1 FROM {q(table)} LIMIT 1"
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.fetchone() is not None
+
+
+def _before(
+    connection, has_table: bool, backwards: bool, any_steps: bool
+) -> list[Step]:
     steps = []
+    if not any_steps:
+        return steps
     if connection.vendor == "sqlite":
         steps.append(
             Step(
@@ -168,50 +374,70 @@ def _before(connection, has_table: bool, backwards: bool) -> list[Step]:
     return steps
 
 
-def _preflight(connection, planned, has_table: bool) -> list[Check]:
-    migration = planned.migration
-    own = bookkeeping.rows(migration)
-    label = f"{migration.app_label}.{migration.name}"
+def _preflight(connection, plan, has_table: bool) -> list[Check]:
+    if not plan.items:
+        return []
     if not has_table:
         return [bookkeeping.table_check(connection)]
-    if planned.backwards:
+    own = [row for item in plan.items for row in bookkeeping.rows(item.migration)]
+    keys = {(row.app, row.name) for row in own}
+    if len(plan.items) == 1:
+        migration = plan.items[0].migration
+        subject = f"{migration.app_label}.{migration.name} is"
+        them, they = "it", "it"
+    else:
+        subject = f"the {len(plan.items)} migrations of this runbook are"
+        them, they = "them", "they"
+    if plan.backwards:
         checks = [
             bookkeeping.presence_check(
-                connection, own, True, f"Confirm that {label} is recorded as applied."
+                connection, own, True, f"Confirm that {subject} recorded as applied."
             )
         ]
-        if planned.children:
+        children = _outside(plan, "children", keys)
+        if children:
             checks.append(
                 bookkeeping.presence_check(
                     connection,
-                    [
-                        bookkeeping.MigrationRow(app, name)
-                        for app, name in planned.children
-                    ],
+                    children,
                     False,
-                    "Confirm that no migration depending on it is applied.",
+                    f"Confirm that no migration depending on {them} is applied.",
                 )
             )
         return checks
     checks = [
         bookkeeping.presence_check(
-            connection, own, False, f"Confirm that {label} is not recorded yet."
+            connection, own, False, f"Confirm that {subject} not recorded yet."
         )
     ]
-    if planned.parents:
+    parents = _outside(plan, "parents", keys)
+    if parents:
         checks.append(
             bookkeeping.presence_check(
                 connection,
-                [bookkeeping.MigrationRow(app, name) for app, name in planned.parents],
+                parents,
                 True,
-                "Confirm that the migrations it depends on are applied.",
+                f"Confirm that the migrations {they} depends on are applied."
+                if they == "it"
+                else "Confirm that the migrations they depend on are applied.",
             )
         )
     return checks
 
 
-def _verify(connection, migration, backwards: bool) -> list[Check]:
-    label = f"{migration.app_label}.{migration.name}"
+def _outside(plan, relation, keys) -> list[MigrationRow]:
+    """Return the parents (or children) of the plan's migrations outside it."""
+    found = []
+    for item in plan.items:
+        for key in getattr(item, relation):
+            if key not in keys and MigrationRow(*key) not in found:
+                found.append(MigrationRow(*key))
+    return found
+
+
+def _verify(connection, plan) -> list[Check]:
+    if not plan.items:
+        return []
     checks = []
     if connection.vendor == "sqlite":
         checks.append(
@@ -222,30 +448,42 @@ def _verify(connection, migration, backwards: bool) -> list[Check]:
                 expect="no rows",
             )
         )
+    rows = [row for item in plan.items for row in bookkeeping.rows(item.migration)]
+    if len(plan.items) == 1:
+        migration = plan.items[0].migration
+        subject = f"{migration.app_label}.{migration.name} is"
+    else:
+        subject = f"the {len(plan.items)} migrations are"
     title = (
-        f"Confirm that {label} is no longer recorded."
-        if backwards
-        else f"Confirm that {label} is recorded as applied."
+        f"Confirm that {subject} no longer recorded."
+        if plan.backwards
+        else f"Confirm that {subject} recorded as applied."
     )
     checks.append(
-        bookkeeping.presence_check(
-            connection, bookkeeping.rows(migration), not backwards, title
-        )
+        bookkeeping.presence_check(connection, rows, not plan.backwards, title)
     )
     return checks
 
 
-def _post(connection, planned, collected) -> PostStep:
-    migration = planned.migration
-    if planned.backwards:
-        parents = [name for app, name in planned.parents if app == migration.app_label]
-        target = parents[0] if parents else "zero"
+def _post(connection, plan, kind, collected) -> PostStep:
+    if kind == "runbook":
+        item = plan.items[0]
+        migration = item.migration
+        if plan.backwards:
+            parents = [name for app, name in item.parents if app == migration.app_label]
+            target = f"{migration.app_label} {parents[0] if parents else 'zero'}"
+        else:
+            target = f"{migration.app_label} {migration.name}"
     else:
-        target = migration.name
-    command = _migrate_command(connection, migration.app_label, target)
-    added, removed, permissions = advice.post_migrate_models(
-        collected.state_before, collected.state_after
-    )
+        target = plan.command
+    command = f"python manage.py migrate {target}".rstrip()
+    if connection.alias != DEFAULT_DB_ALIAS:
+        command += f" --database {connection.alias}"
+    added, removed, permissions = [], [], []
+    if collected:
+        added, removed, permissions = advice.post_migrate_models(
+            collected[0].state_before, collected[-1].state_after
+        )
     parts = [
         f"When convenient (usually with the next deploy), run '{command}'. It finds "
         "nothing to run, but sends post_migrate, whose handlers do what this "

@@ -8,6 +8,8 @@ sqlparse knows quoting, dollar-quoting and comments, so it does the splitting.
 
 from __future__ import annotations
 
+import re
+
 import sqlparse
 from sqlparse import tokens as T
 
@@ -94,6 +96,23 @@ def verb(sql: str) -> str:
     while len(words) > 1 and words[-1] in {"ON", "OR"}:
         words.pop()
     return " ".join(words)
+
+
+# The table a statement works on: after TABLE, ON (indexes), INTO or UPDATE.
+_TABLE = re.compile(
+    r"\b(?:TABLE|ON|INTO|UPDATE)\s+(?:IF\s+(?:NOT\s+)?EXISTS\s+)?(?:ONLY\s+)?"
+    r"(?:\"([^\"]+)\"|`([^`]+)`|\[([^\]]+)\]|([A-Za-z_][\w$]*))",
+    re.IGNORECASE,
+)
+
+
+def tables(sql: str) -> set[str]:
+    """Return the names of the tables a chunk of SQL creates, alters or fills."""
+    found = set()
+    for match in _TABLE.finditer(sql):
+        name = next(group for group in match.groups() if group)
+        found.add(name.split(".")[-1])
+    return found
 
 
 def make(sql: str, **extra) -> Statement:

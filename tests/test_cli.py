@@ -125,7 +125,7 @@ BAD_INPUT = [
         "irreversible backwards",
         ["runbook", "reports", "0002", "--backwards"],
         3,
-        "cannot be reversed",
+        "Cannot reverse: reports.0002",
     ),
     (
         "missing template",

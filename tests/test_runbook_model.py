@@ -72,7 +72,7 @@ def test_names_read_from_the_catalog_are_flagged(backends, backend):
     # for the constraint's name, on every backend.
     assert "introspected-names" not in _flag_ids(forward_ops.operations)
     assert "introspected-names" in _flag_ids(backward_ops)
-    assert backward_ops[0].introspected_from == alias
+    assert backward_ops[0].introspected_from == f"database '{alias}'"
 
 
 @pytest.mark.parametrize("backend", selected_backends())

@@ -24,9 +24,13 @@ PRAGMA foreign_keys = OFF;
 BEGIN;
 
 -- [2/2] Create model Stock (CreateModel)
+-- INFO [data-loss]: This step drops table inventory_stock, which is empty on
+-- this database.
 DROP TABLE "inventory_stock";
 
 -- [1/2] Create model Warehouse (CreateModel)
+-- INFO [data-loss]: This step drops table inventory_warehouse, which is empty
+-- on this database.
 DROP TABLE "inventory_warehouse";
 
 -- Bookkeeping: remove the migration's record.

@@ -1,0 +1,292 @@
+"""Shadow databases: a scratch copy of the target's schema to run a plan on.
+
+Some SQL can only be written by asking the database for the names of
+objects (constraints, indexes). When a plan creates an object and a later
+step alters it, the target cannot answer: the object does not exist there
+yet. The plan then runs for real on a shadow, a scratch database with the
+target's schema and django_migrations rows (no other data), and the
+statements it executes become the runbook.
+
+- SQLite: a copy of the database file in a temporary directory.
+- PostgreSQL, MySQL/MariaDB: a database handmig creates next to the target,
+  filled with pg_dump/mysqldump of the target's schema, and always drops;
+  or a database alias the user configured for the purpose, which must be
+  empty and is emptied again afterwards.
+
+The target is only read (the dump tools read; the copy opens it read-only).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import os
+import secrets
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+
+from django.db import connections
+from django.db.migrations.recorder import MigrationRecorder
+from django.db.utils import load_backend
+
+from handmig.errors import ShadowFailed
+
+
+@contextlib.contextmanager
+def shadow(connection, configured_alias: str | None = None):
+    """Yield a connection to a shadow of ``connection``'s database.
+
+    While the shadow is in use, ``connections[alias]`` of the target's alias
+    points at it, so that database routers, ``transaction.atomic(alias)`` and
+    RunPython functions using ``schema_editor.connection.alias`` all land on
+    the shadow and see the alias the runbook is for.
+    """
+    alias = connection.alias
+    with contextlib.ExitStack() as stack:
+        if configured_alias:
+            wrapper, described = stack.enter_context(
+                _configured(connection, configured_alias)
+            )
+        elif connection.vendor == "sqlite":
+            wrapper, described = stack.enter_context(_sqlite_copy(connection))
+        elif connection.vendor in ("postgresql", "mysql"):
+            wrapper, described = stack.enter_context(_server_copy(connection))
+        else:
+            raise ShadowFailed(
+                f"handmig cannot make a shadow of a {connection.vendor} database; "
+                "give one with --shadow-database ALIAS."
+            )
+        original = connections[alias]
+        connections[alias] = wrapper
+        try:
+            yield wrapper, described
+        finally:
+            wrapper.close()
+            connections[alias] = original
+
+
+def _wrapper(connection, settings_dict):
+    """Return a new connection object for ``settings_dict`` under the target's alias."""
+    backend = load_backend(settings_dict["ENGINE"])
+    return backend.DatabaseWrapper(settings_dict, connection.alias)
+
+
+@contextlib.contextmanager
+def _sqlite_copy(connection):
+    name = str(connection.settings_dict["NAME"])
+    directory = tempfile.mkdtemp(prefix="handmig-shadow-")
+    path = os.path.join(directory, "shadow.sqlite3")
+    try:
+        target = sqlite3.connect(f"file:{name}?mode=ro", uri=True)
+        copy_ = sqlite3.connect(path)
+        try:
+            target.backup(copy_)
+        finally:
+            target.close()
+            copy_.close()
+    except sqlite3.Error:
+        # No file yet: the target is an empty database, and so is the shadow.
+        pass
+    settings_dict = copy.deepcopy(connection.settings_dict)
+    settings_dict["NAME"] = path
+    try:
+        yield _wrapper(connection, settings_dict), f"a copy of {name}"
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _server_copy(connection):
+    name = f"handmig_shadow_{secrets.token_hex(4)}"
+    quote = connection.ops.quote_name
+    _server_execute(connection, f"CREATE DATABASE {quote(name)}")
+    settings_dict = copy.deepcopy(connection.settings_dict)
+    settings_dict["NAME"] = name
+    wrapper = _wrapper(connection, settings_dict)
+    try:
+        _copy_schema(connection, settings_dict)
+        yield (
+            wrapper,
+            (
+                f"scratch database {name}, made from the schema of "
+                f"{connection.settings_dict['NAME']}"
+            ),
+        )
+    finally:
+        wrapper.close()
+        drop = f"DROP DATABASE IF EXISTS {quote(name)}"
+        if connection.vendor == "postgresql":
+            drop += " WITH (FORCE)"
+        _server_execute(connection, drop)
+
+
+@contextlib.contextmanager
+def _configured(connection, alias):
+    try:
+        wrapper = connections[alias]
+    except Exception as exc:  # noqa: BLE001 - ConnectionDoesNotExist and kin
+        raise ShadowFailed(f"No database alias '{alias}': {exc}") from None
+    if wrapper.vendor != connection.vendor:
+        raise ShadowFailed(
+            f"The shadow database '{alias}' is {wrapper.vendor}, the target is "
+            f"{connection.vendor}; use one of the same kind."
+        )
+    if alias == connection.alias or (
+        wrapper.settings_dict.get("NAME") == connection.settings_dict.get("NAME")
+        and wrapper.settings_dict.get("HOST") == connection.settings_dict.get("HOST")
+    ):
+        raise ShadowFailed("The shadow database must not be the target database.")
+    try:
+        existing = wrapper.introspection.table_names()
+    except Exception as exc:  # noqa: BLE001 - any failure to reach it
+        raise ShadowFailed(
+            f"Cannot reach the shadow database '{alias}': {exc}"
+        ) from None
+    if existing:
+        raise ShadowFailed(
+            f"The shadow database '{alias}' is not empty ({len(existing)} tables); "
+            "give an empty one."
+        )
+    settings_dict = copy.deepcopy(wrapper.settings_dict)
+    shadow_wrapper = _wrapper(connection, settings_dict)
+    try:
+        if connection.vendor == "sqlite":
+            _sqlite_into(connection, settings_dict["NAME"])
+        else:
+            _copy_schema(connection, settings_dict)
+        yield shadow_wrapper, f"database alias '{alias}'"
+    finally:
+        shadow_wrapper.close()
+        _empty(wrapper)
+
+
+def _sqlite_into(connection, path):
+    name = str(connection.settings_dict["NAME"])
+    try:
+        target = sqlite3.connect(f"file:{name}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return
+    copy_ = sqlite3.connect(path)
+    try:
+        target.backup(copy_)
+    finally:
+        target.close()
+        copy_.close()
+
+
+def _empty(wrapper):
+    """Drop every table of a configured shadow so that it can be used again."""
+    with wrapper.cursor() as cursor:
+        if wrapper.vendor == "postgresql":
+            cursor.execute("DROP SCHEMA public CASCADE")
+            cursor.execute("CREATE SCHEMA public")
+            return
+        if wrapper.vendor == "mysql":
+            cursor.execute("SET FOREIGN_KEY_CHECKS = 0")
+        for table in wrapper.introspection.table_names(cursor):
+            cursor.execute(f"DROP TABLE {wrapper.ops.quote_name(table)}")
+    wrapper.close()
+
+
+def _server_execute(connection, sql):
+    """Run ``sql`` on the target's server, outside the target database."""
+    try:
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(sql)
+    except Exception as exc:  # noqa: BLE001 - the message says what failed
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc)
+        raise ShadowFailed(
+            f"Cannot create or drop the shadow database ({first}); grant the user "
+            "CREATEDB (or CREATE on MySQL), or give one with --shadow-database ALIAS."
+        ) from None
+
+
+def _copy_schema(connection, into):
+    """Copy the target's schema and django_migrations rows into ``into``."""
+    has_rows = MigrationRecorder(connection).has_table()
+    source = connection.settings_dict
+    if connection.vendor == "postgresql":
+        dump = ["pg_dump", "--schema-only", "--no-owner", "--no-privileges"]
+        rows = [
+            "pg_dump",
+            "--data-only",
+            "--table",
+            MigrationRecorder.Migration._meta.db_table,
+        ]
+        load = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1"]
+        pipe = (_pg_args(into, load), source, into)
+        _run_pipe(connection, _pg_args(source, dump), *pipe)
+        if has_rows:
+            _run_pipe(connection, _pg_args(source, rows), *pipe)
+    else:
+        client = shutil.which("mariadb") or shutil.which("mysql") or "mysql"
+        dumper = (
+            shutil.which("mariadb-dump") or shutil.which("mysqldump") or "mysqldump"
+        )
+        dump = [dumper, "--no-data", "--skip-comments", "--single-transaction"]
+        rows = [dumper, "--no-create-info", "--skip-comments", "--single-transaction"]
+        table = MigrationRecorder.Migration._meta.db_table
+        _run_pipe(
+            connection, _my_args(source, dump), _my_args(into, [client]), source, into
+        )
+        if has_rows:
+            _run_pipe(
+                connection,
+                _my_args(source, rows) + [table],
+                _my_args(into, [client]),
+                source,
+                into,
+            )
+
+
+def _pg_args(settings_dict, argv):
+    extra = []
+    for flag, key in (("-h", "HOST"), ("-p", "PORT"), ("-U", "USER")):
+        if settings_dict.get(key):
+            extra += [flag, str(settings_dict[key])]
+    return argv + extra + ["-d", str(settings_dict["NAME"])]
+
+
+def _my_args(settings_dict, argv):
+    extra = []
+    for flag, key in (("-h", "HOST"), ("-P", "PORT"), ("-u", "USER")):
+        if settings_dict.get(key):
+            extra += [flag, str(settings_dict[key])]
+    return argv + extra + [str(settings_dict["NAME"])]
+
+
+def _run_pipe(connection, dump_argv, load_argv, source, into):
+    """Pipe a dump of the target into the shadow's shell client."""
+    if not shutil.which(dump_argv[0]) or not shutil.which(load_argv[0]):
+        raise ShadowFailed(
+            f"{dump_argv[0]} and {load_argv[0]} are needed to copy the schema; "
+            "install the database's client tools, or give --shadow-database ALIAS."
+        )
+    env = dict(os.environ)
+    if connection.vendor == "postgresql":
+        env_dump = {**env, "PGPASSWORD": str(source.get("PASSWORD") or "")}
+        env_load = {**env, "PGPASSWORD": str(into.get("PASSWORD") or "")}
+    else:
+        env_dump = {**env, "MYSQL_PWD": str(source.get("PASSWORD") or "")}
+        env_load = {**env, "MYSQL_PWD": str(into.get("PASSWORD") or "")}
+    dumped = subprocess.run(dump_argv, capture_output=True, env=env_dump, check=False)
+    if dumped.returncode != 0:
+        raise ShadowFailed(
+            f"{dump_argv[0]} could not read the target's schema: "
+            f"{_first(dumped.stderr)}"
+        )
+    loaded = subprocess.run(
+        load_argv, input=dumped.stdout, capture_output=True, env=env_load, check=False
+    )
+    if loaded.returncode != 0:
+        raise ShadowFailed(
+            f"{load_argv[0]} could not load the schema into the shadow: "
+            f"{_first(loaded.stderr)}"
+        )
+
+
+def _first(raw: bytes) -> str:
+    text = raw.decode("utf-8", "replace").strip()
+    return text.splitlines()[0] if text else "no message"
