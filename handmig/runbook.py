@@ -349,7 +349,7 @@ def _holds_data(connection, existing, table, column) -> bool | None:
 def _before(
     connection, has_table: bool, backwards: bool, any_steps: bool
 ) -> list[Step]:
-    steps = []
+    steps: list[Step] = []
     if not any_steps:
         return steps
     if connection.vendor == "sqlite":
@@ -479,7 +479,9 @@ def _post(connection, plan, kind, collected) -> PostStep:
     command = f"python manage.py migrate {target}".rstrip()
     if connection.alias != DEFAULT_DB_ALIAS:
         command += f" --database {connection.alias}"
-    added, removed, permissions = [], [], []
+    added: list[str] = []
+    removed: list[str] = []
+    permissions: list[str] = []
     if collected:
         added, removed, permissions = advice.post_migrate_models(
             collected[0].state_before, collected[-1].state_after

@@ -9,7 +9,7 @@ from handmig.errors import HandmigError
 class Command(BaseCommand):
     help = "Turn Django migrations into step-by-step SQL runbooks."
     # The core opens its own connection checks; the system checks add nothing.
-    requires_system_checks = []
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser):
         cli.add_commands(parser)
