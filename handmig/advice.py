@@ -56,7 +56,9 @@ def python_code(function) -> PythonCode | None:
     )
 
 
-def non_sql_flag(operation, code: PythonCode | None, command: str) -> Flag:
+def non_sql_flag(
+    operation, code: PythonCode | None, command: str, ran: bool = False
+) -> Flag:
     """Return the flag for an operation that migrate runs as Python."""
     what = _describe(operation)
     if code is not None and code.noop:
@@ -74,8 +76,12 @@ def non_sql_flag(operation, code: PythonCode | None, command: str) -> Flag:
         f"NOT SQL: this step runs Python, {what}, and no statement of this "
         f"runbook does what it does. If it must change this database's data, "
         f"apply this migration with '{command}' instead of by hand; if it has "
-        "nothing to do here, go on without it. SQL it issues itself shows only "
-        "with --shadow.",
+        "nothing to do here, go on without it. "
+        + (
+            "It ran on the shadow database: any SQL it issued itself is listed here."
+            if ran
+            else "SQL it issues itself shows only with --shadow."
+        ),
     )
 
 
@@ -178,3 +184,19 @@ def _describe(operation) -> str:
         return operation.describe()
     except Exception:  # noqa: BLE001 - third-party describe() may fail
         return type(operation).__name__
+
+
+def python_route_flag(migrate_command: str, fake_command: str) -> Flag:
+    """Return the flag on a migration whose Python must run against real data."""
+    return Flag(
+        "run-with-django",
+        "danger",
+        "This migration runs Python that SQL cannot replace (see the STOP "
+        f"steps). Where it must touch this database's data, apply the whole "
+        f"migration with Django instead of this section: '{migrate_command}' "
+        "(it runs the SQL and the Python and records the migration; the "
+        "migrations before it must be recorded, as this runbook does). If you "
+        "have already run this section's SQL by hand, run the functions from "
+        f"'python manage.py shell' and then record the migration with "
+        f"'{fake_command}' instead of the bookkeeping step.",
+    )

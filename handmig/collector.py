@@ -46,6 +46,8 @@ class CollectedOperation:
     operation: object
     chunks: list[str] = field(default_factory=list)
     introspected: list[str] = field(default_factory=list)  # tables looked up
+    # (table, kinds) of each constraint-name lookup: unique, index, check...
+    lookups: list[tuple[str, set[str]]] = field(default_factory=list)
     ran_python: bool = False  # executed (shadow); its chunks came from Python
     dropped: list[tuple[str, str | None]] = field(default_factory=list)
 
@@ -99,10 +101,14 @@ def collect(
                     continue
                 item.ran_python = True
             start = len(sink)
-            with _watch_introspection(connection) as seen:
+            with (
+                _watch_introspection(connection) as seen,
+                _watch_lookups(editor) as lookups,
+            ):
                 _run(migration, operation, editor, from_state, to_state, backwards)
             item.chunks = list(sink[start:])
             item.introspected = seen
+            item.lookups = lookups
             if operation.reduces_to_sql:
                 item.dropped = _dropped(migration, operation, from_state, to_state)
             for sql in editor.deferred_sql:
@@ -238,6 +244,27 @@ def _watch_introspection(connection):
         for name in patched:
             # Drop the instance attribute so the class method shows through.
             delattr(introspection, name)
+
+
+_LOOKUP_KINDS = ("unique", "primary_key", "index", "foreign_key", "check")
+
+
+@contextlib.contextmanager
+def _watch_lookups(editor):
+    """Record what the schema editor asks _constraint_names() to find."""
+    lookups: list[tuple[str, set[str]]] = []
+    original = editor._constraint_names
+
+    def recording(model, *args, **kwargs):
+        kinds = {kind for kind in _LOOKUP_KINDS if kwargs.get(kind)} or {"any"}
+        lookups.append((model._meta.db_table, kinds))
+        return original(model, *args, **kwargs)
+
+    editor._constraint_names = recording
+    try:
+        yield lookups
+    finally:
+        del editor._constraint_names
 
 
 def _recording(method, seen):

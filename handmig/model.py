@@ -112,6 +112,8 @@ class MigrationSection:
     migrate_command: str = ""
     fake_command: str = ""
     flags: list[Flag] = field(default_factory=list)
+    # Every flag id in the section, its operations' included, for summaries.
+    flag_ids: list[str] = field(default_factory=list)
 
 
 @dataclass

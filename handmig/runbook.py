@@ -101,6 +101,9 @@ def _build(connection, plan, kind, notes, shadow, shadow_database) -> Runbook:
         for item, result in zip(plan.items, collected, strict=True)
     ]
     _flag_data_loss(connection, plan, collected, sections)
+    for section in sections:
+        every = section.flags + [f for op in section.operations for f in op.flags]
+        section.flag_ids = list(dict.fromkeys(flag.id for flag in every))
     warnings = list(notes)
     for item in plan.items:
         warnings.extend(w for w in item.warnings if w not in warnings)
@@ -126,11 +129,13 @@ def _collect(connection, plan):
 
     Return the results, and why a shadow is needed if it is: Django could
     not find an object it asked the database about (it raises), or it asked
-    about a table that the plan itself creates or rebuilds earlier, which the
-    database cannot describe yet.
+    for the names of constraints that an earlier statement of the plan adds,
+    drops or rebuilds, so the database's answer is the one from before.
     """
     results = []
-    created: dict[str, str] = {}  # table -> the migration that (re)creates it
+    # (table or None, kind) -> the migration whose SQL changes such constraints
+    changed: dict[tuple[str | None, str], str] = {}
+    index_table = _IndexTables(connection)
     state = plan.start_state
     for item in plan.items:
         migration = item.migration
@@ -147,27 +152,70 @@ def _collect(connection, plan):
                 f"{label} cannot be written from the database as it is now ({first})"
             )
         for operation in result.operations:
-            stale = [t for t in operation.introspected if t in created]
+            stale = _stale(operation.lookups, changed)
             if stale:
                 return results, (
-                    f"{label} reads the names of objects on {stale[0]} from the "
-                    f"database, but {created[stale[0]]} creates or rebuilds that "
-                    "table earlier in this runbook"
+                    f"{label} reads the names of constraints on {stale[0]} from "
+                    f"the database, but {stale[1]} changes them earlier in this "
+                    "runbook"
                 )
             for chunk in operation.chunks:
-                _note_created(chunk, label, created)
+                _note_changes(chunk, label, changed, index_table)
         for _, chunk in result.deferred:
-            _note_created(chunk, label, created)
+            _note_changes(chunk, label, changed, index_table)
         results.append(result)
     return results, None
 
 
-def _note_created(chunk, label, created) -> None:
+def _note_changes(chunk, label, changed, index_table) -> None:
+    for table, kinds in statements.effects(chunk, index_table):
+        for kind in kinds:
+            changed.setdefault((table, kind), label)
     for text in statements.split(chunk):
-        if statements.verb(text).startswith("CREATE TABLE"):
-            for table in statements.tables(text):
-                # SQLite rebuilds a table as new__<name>, then renames it.
-                created.setdefault(table.removeprefix("new__"), label)
+        name = statements.index_name(text)
+        named = statements.tables(text)
+        if name and named and text.lstrip().upper().startswith("CREATE"):
+            index_table.known[name] = next(iter(named))
+
+
+class _IndexTables:
+    """Find the table of an index by name: created earlier in the plan, or on
+    the target (read from its catalog)."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.known: dict[str, str] = {}
+
+    def __call__(self, name: str) -> str | None:
+        if not name:
+            return None
+        if name not in self.known:
+            self.known[name] = self._lookup(name)
+        return self.known[name]
+
+    def _lookup(self, name):
+        with self.connection.cursor() as cursor:
+            for table in self.connection.introspection.table_names(cursor):
+                constraints = self.connection.introspection.get_constraints(
+                    cursor, table
+                )
+                if name in constraints:
+                    return table
+        return None
+
+
+def _stale(lookups, changed):
+    """Return (table, migration) if a lookup asks about constraints changed earlier."""
+    for table, kinds in lookups:
+        for kind in kinds:
+            for key in ((table, kind), (table, "any"), (None, kind)):
+                if key in changed:
+                    return table, changed[key]
+            if kind == "any":
+                for (other, _), label in changed.items():
+                    if other in (table, None):
+                        return table, label
+    return None
 
 
 def _collect_on_shadow(connection, plan, configured_alias):
@@ -264,7 +312,9 @@ def _section(
             introspected_from=resolved if result.introspected else None,
         )
         if not operation.reduces_to_sql:
-            step.flags.append(advice.non_sql_flag(operation, step.python, command))
+            step.flags.append(
+                advice.non_sql_flag(operation, step.python, command, result.ran_python)
+            )
             if step.statements:
                 step.flags.append(advice.python_sql_flag(step.python))
         if result.introspected and step.statements:
@@ -306,6 +356,10 @@ def _section(
         flag = advice.transaction_flag(count)
         if flag:
             section.flags.append(flag)
+    if any(f.id == "python-step" for step in operations for f in step.flags):
+        section.flags.insert(
+            0, advice.python_route_flag(section.migrate_command, section.fake_command)
+        )
     return section
 
 

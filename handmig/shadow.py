@@ -91,8 +91,9 @@ def _sqlite_copy(connection):
         pass
     settings_dict = copy.deepcopy(connection.settings_dict)
     settings_dict["NAME"] = path
+    described = f"a copy of {name}" if os.path.exists(name) else "an empty database"
     try:
-        yield _wrapper(connection, settings_dict), f"a copy of {name}"
+        yield _wrapper(connection, settings_dict), described
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 

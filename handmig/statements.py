@@ -115,6 +115,61 @@ def tables(sql: str) -> set[str]:
     return found
 
 
+# What a statement does to a table's constraints and indexes, as the kinds
+# Django's _constraint_names() asks about. "any" matches every kind.
+_EFFECTS = (
+    (re.compile(r"\bCREATE\s+TABLE\b", re.I), {"any"}),
+    (re.compile(r"\bRENAME\b", re.I), {"any"}),
+    (re.compile(r"\bDROP\s+CONSTRAINT\b", re.I), {"any"}),
+    (re.compile(r"\bADD\s+CONSTRAINT\b[^,]*?\bUNIQUE\b", re.I), {"unique", "index"}),
+    (re.compile(r"\bADD\s+CONSTRAINT\b[^,]*?\bCHECK\b", re.I), {"check"}),
+    (re.compile(r"\bFOREIGN\s+KEY\b", re.I), {"foreign_key", "index"}),
+    (re.compile(r"\bPRIMARY\s+KEY\b", re.I), {"primary_key", "unique", "index"}),
+    (re.compile(r"\bCREATE\s+UNIQUE\s+INDEX\b", re.I), {"unique", "index"}),
+    (re.compile(r"\bCREATE\s+INDEX\b", re.I), {"index"}),
+    (re.compile(r"\bDROP\s+INDEX\b", re.I), {"index", "unique"}),
+    (re.compile(r"\bDROP\s+(?:CHECK)\b", re.I), {"check"}),
+    (re.compile(r"\bADD\s+(?:COLUMN\s+)?\S+\s[^,]*\bUNIQUE\b", re.I), {"unique"}),
+    (re.compile(r"\bREFERENCES\b", re.I), {"foreign_key"}),
+)
+
+
+_INDEX_NAME = re.compile(
+    r"\b(?:CREATE\s+(?:UNIQUE\s+)?|DROP\s+)INDEX\s+(?:CONCURRENTLY\s+)?"
+    r"(?:IF\s+(?:NOT\s+)?EXISTS\s+)?[\"`]?([\w$]+)[\"`]?",
+    re.IGNORECASE,
+)
+
+
+def index_name(sql: str) -> str | None:
+    """Return the index a CREATE INDEX or DROP INDEX statement names."""
+    match = _INDEX_NAME.search(sql)
+    return match.group(1) if match else None
+
+
+def effects(
+    sql: str, index_table=lambda name: None
+) -> list[tuple[str | None, set[str]]]:
+    """Return (table, kinds) for each statement that changes constraints.
+
+    PostgreSQL's DROP INDEX names no table: ``index_table`` finds it from
+    the index name; where it cannot, the table is None, meaning any table.
+    """
+    found = []
+    for text in split(sql):
+        kinds: set[str] = set()
+        for pattern, changed in _EFFECTS:
+            if pattern.search(text):
+                kinds |= changed
+        if not kinds:
+            continue
+        named = {t.removeprefix("new__") for t in tables(text)}
+        if not named:
+            named = {index_table(index_name(text) or "")}
+        found.extend((table, kinds) for table in named)
+    return found
+
+
 def make(sql: str, **extra) -> Statement:
     """Return a Statement for one already split statement."""
     return Statement(sql=sql, verb=verb(sql), **extra)

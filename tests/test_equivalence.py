@@ -9,6 +9,7 @@ and the two are compared.
 """
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connections
 from django.db.migrations.exceptions import IrreversibleError
@@ -16,7 +17,13 @@ from django.db.migrations.loader import MigrationLoader
 
 from handmig import bookkeeping, build_runbook, render
 from handmig.errors import IrreversibleMigration
-from tests.schema import dump_schema, migration_rows, run_script, selected_backends
+from tests.schema import (
+    create_database,
+    dump_schema,
+    migration_rows,
+    run_script,
+    selected_backends,
+)
 from tests.walk import backward_target, steps
 
 STEPS = steps()
@@ -42,6 +49,11 @@ def test_runbook_matches_migrate(backends, backend, index, direction, app, name)
         pytest.fail(f"the walk stopped at {_broken[backend]}; states differ from here")
     _broken[backend] = f"step {index}"
     a, b = f"{backend}_a", f"{backend}_b"
+    if index == 0:
+        # The walk starts from two empty databases, whatever ran before.
+        for alias in (a, b):
+            connections[alias].close()
+            create_database(backend, settings.DATABASES[alias]["NAME"])
     backwards = direction == "backward"
 
     if backwards and not _reversible(app, name):

@@ -5,12 +5,10 @@ from django.core.management import call_command
 from django.db import connections
 
 from handmig import build_runbook, database
+from handmig.errors import ShadowNeeded
+from handmig.runbook import build_plan
 from tests.schema import dump_schema, migration_rows, selected_backends
 from tests.walk import history
-
-
-def _reversible(migration):
-    return all(operation.reversible for operation in migration.operations)
 
 
 @pytest.mark.skipif(
@@ -37,20 +35,38 @@ def test_every_runbook_through_a_role_that_can_only_read(backends):
     applied = set(rows_before)
 
     loader, order = history()
-    generated = 0
+    graph = loader.graph
+    generated = []
     for key in order:
-        migration = loader.graph.nodes[key]
-        backwards = key in applied
-        if backwards and not _reversible(migration):
+        node = graph.node_map[key]
+        if key in applied:
+            # Next to reverse: nothing applied depends on it.
+            if any(child.key in applied for child in node.children):
+                continue
+            backwards = True
+        elif all(parent.key in applied for parent in node.parents):
+            backwards = False  # next to apply
+        else:
             continue
         runbook = build_runbook(
             *key, backwards=backwards, database_alias="postgresql_reader"
         )
         assert runbook.migrations[0].name == key[1]
-        generated += 1
+        generated.append(key)
+    plans = [
+        build_plan("shop", "0002", database_alias="postgresql_reader"),
+        build_plan("inventory", database_alias="postgresql_reader"),
+    ]
+    # A plan whose SQL needs a shadow says so; it does not fall back to the
+    # target (and this role could not create a scratch database anyway).
+    with pytest.raises(ShadowNeeded):
+        build_plan(database_alias="postgresql_reader")
     connections["postgresql_reader"].close()
 
-    assert generated == len(order)
+    assert ("shop", "0006_book_indexes_constraints") in generated  # backward
+    assert ("shop", "0007_review") in generated  # forward
+    assert ("contenttypes", "0001_initial") in generated
+    assert plans[0].direction == "backward" and len(plans[0].migrations) == 4
     assert dump_schema(scratch) == schema_before
     assert migration_rows(scratch) == rows_before
     with scratch.cursor() as cursor:

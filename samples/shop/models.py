@@ -53,4 +53,8 @@ class Review(models.Model):
     rating = models.SmallIntegerField()
 
     class Meta:
-        unique_together = [("book", "reviewer")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["book", "reviewer"], name="shop_review_book_reviewer_uniq"
+            ),
+        ]

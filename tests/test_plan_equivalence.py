@@ -1,0 +1,148 @@
+"""Whole plans, proven by execution like single migrations: the runbook of
+``handmig plan`` run by the vendor's shell client leaves the same schema and
+django_migrations rows as ``manage.py migrate`` with the same arguments.
+"""
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connections
+from django.db.migrations.exceptions import IrreversibleError
+
+from handmig import bookkeeping, render
+from handmig.errors import IrreversibleMigration, ShadowNeeded
+from handmig.runbook import build_plan
+from tests.schema import (
+    create_database,
+    dump_schema,
+    migration_rows,
+    run_script,
+    selected_backends,
+)
+from tests.walk import history
+
+BACKENDS = selected_backends()
+
+
+def _fresh(backend):
+    for role in ("a", "b"):
+        alias = f"{backend}_{role}"
+        connections[alias].close()
+        create_database(backend, settings.DATABASES[alias]["NAME"])
+    return f"{backend}_a", f"{backend}_b"
+
+
+def _step(backend, args, shadow="auto"):
+    """Run one plan both ways and compare; return the runbook."""
+    a, b = f"{backend}_a", f"{backend}_b"
+    runbook = build_plan(*args, database_alias=a, shadow=shadow)
+    connections[a].close()
+    run_script(backend, connections[a].settings_dict, render(runbook, format="sql"))
+    call_command("migrate", *args, database=b, verbosity=0, interactive=False)
+    _assert_same(a, b)
+    return runbook
+
+
+def _assert_same(a, b):
+    assert migration_rows(connections[a]) == migration_rows(connections[b])
+    assert dump_schema(connections[a]) == dump_schema(connections[b])
+    connections[a].close()
+    connections[b].close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_whole_history_then_back_to_zero(backends, backend):
+    _fresh(backend)
+    _, order = history()
+    a = f"{backend}_a"
+    if backend == "sqlite":
+        runbook = _step(backend, ())
+    else:
+        # shop.0012 drops a constraint of a table that shop.0007 creates in the
+        # same plan: its name is not in the database yet.
+        with pytest.raises(ShadowNeeded, match="shop.0012.*--shadow"):
+            build_plan(database_alias=a)
+        runbook = _step(backend, (), shadow="always")
+    # On SQLite the shadow is taken without asking.
+    assert runbook.header.resolved_against.startswith("a shadow database")
+    assert [(m.app, m.name) for m in runbook.migrations] == order
+
+    _step(backend, ("inventory", "zero"))
+
+    # reports.0002 cannot be reversed: both refuse, naming it.
+    b = f"{backend}_b"
+    with pytest.raises(
+        IrreversibleMigration, match="reports.0002_report_note_backfill"
+    ):
+        build_plan("shop", "zero", database_alias=a)
+    with pytest.raises(IrreversibleError):
+        call_command("migrate", "shop", "zero", database=b, verbosity=0)
+    _fake_back(backend, "reports", "0002_report_note_backfill", "0001")
+
+    if backend != "sqlite":
+        # shop.0008 asks for the unique constraint that unapplying shop.0012
+        # recreates first: the database cannot name it yet.
+        with pytest.raises(ShadowNeeded, match="shop.0008.*shop.0012"):
+            build_plan("shop", "zero", database_alias=a)
+    runbook = _step(
+        backend, ("shop", "zero"), shadow="auto" if backend == "sqlite" else "always"
+    )
+    names = [f"{m.app}.{m.name}" for m in runbook.migrations]
+    assert "reports.0001_initial" in names and names[-1] == "shop.0001_initial"
+    _step(backend, ("contenttypes", "zero"))
+    assert migration_rows(connections[a]) == []
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_pending_plan_from_a_midpoint(backends, backend):
+    _fresh(backend)
+    _step(backend, ("shop", "0005"))
+    _step(backend, ("inventory",))
+    runbook = _step(backend, (), shadow="always")
+    assert runbook.migrations[0].app != "inventory"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_backward_to_a_target_inside_an_app(backends, backend):
+    _fresh(backend)
+    _step(backend, ("shop", "0011"))
+    runbook = _step(backend, ("shop", "0004"))
+    assert runbook.direction == "backward"
+    assert [m.name[:4] for m in runbook.migrations] == [
+        "0011", "0010", "0009", "0008", "0007", "0006", "0005",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_whole_history_on_a_shadow(backends, backend):
+    _fresh(backend)
+    runbook = _step(backend, ("inventory",), shadow="always")
+    assert runbook.header.resolved_against.startswith("a shadow database")
+    runbook = _step(backend, ("shop", "0003"), shadow="always")
+    assert runbook.direction == "backward"
+    assert "inventory.0004_stock_quantity_location_idx" in [
+        f"{m.app}.{m.name}" for m in runbook.migrations
+    ]
+    if backend != "sqlite":
+        with connections[f"{backend}_a"]._nodb_cursor() as cursor:
+            if backend == "postgresql":
+                cursor.execute(
+                    "SELECT datname FROM pg_database WHERE datname LIKE 'handmig_shadow_%'"
+                )
+            else:
+                cursor.execute("SHOW DATABASES LIKE 'handmig\\_shadow\\_%'")
+            assert list(cursor.fetchall()) == [], "the scratch database was not dropped"
+
+
+def _fake_back(backend, app, name, target):
+    """Record a migration as unapplied: by hand on A, with --fake on B."""
+    a, b = f"{backend}_a", f"{backend}_b"
+    from django.db.migrations.loader import MigrationLoader
+
+    migration = MigrationLoader(None, ignore_no_migrations=True).graph.nodes[
+        (app, name)
+    ]
+    record = bookkeeping.record(connections[a], migration, backwards=True)
+    connections[a].close()
+    run_script(backend, connections[a].settings_dict, record.statements[0].sql)
+    call_command("migrate", app, target, database=b, fake=True, verbosity=0)
