@@ -85,6 +85,10 @@ def _build(connection, plan, kind, notes, shadow, shadow_database) -> Runbook:
         collected, resolved = _collect_on_shadow(connection, plan, shadow_database)
     else:
         collected, reason = _collect(connection, plan)
+        if not reason and connection.vendor == "sqlite" and shadow == "auto":
+            # A copy of a SQLite file is cheap: run Python steps on one, so
+            # that any SQL they issue themselves is in the runbook too.
+            reason = _python_steps(plan)
         if reason:
             if shadow == "never" or connection.vendor != "sqlite":
                 # Creating databases on a server is not done unasked.
@@ -136,7 +140,9 @@ def _collect(connection, plan):
     # (table or None, kind) -> the migration whose SQL changes such constraints
     changed: dict[tuple[str | None, str], str] = {}
     index_table = _IndexTables(connection)
-    state = plan.start_state
+    # Forward plans progress one state in place: keep the plan's own intact
+    # for a second pass (on a shadow).
+    state = None if plan.backwards else plan.start_state.clone()
     for item in plan.items:
         migration = item.migration
         label = f"{migration.app_label}.{migration.name}"
@@ -165,6 +171,23 @@ def _collect(connection, plan):
             _note_changes(chunk, label, changed, index_table)
         results.append(result)
     return results, None
+
+
+def _python_steps(plan) -> str | None:
+    """Return why a shadow shows more: the plan runs Python that is not a no-op."""
+    for item in plan.items:
+        for operation in item.migration.operations:
+            code = getattr(
+                operation, "reverse_code" if plan.backwards else "code", None
+            )
+            if not operation.reduces_to_sql and callable(code):
+                if code is not getattr(type(operation), "noop", None):
+                    migration = item.migration
+                    return (
+                        f"{migration.app_label}.{migration.name} runs Python, which "
+                        "may issue SQL of its own"
+                    )
+    return None
 
 
 def _note_changes(chunk, label, changed, index_table) -> None:
@@ -222,7 +245,7 @@ def _collect_on_shadow(connection, plan, configured_alias):
     """Run the plan for real on a shadow database and capture its SQL."""
     with make_shadow(connection, configured_alias) as (shadow_connection, described):
         results = []
-        state = plan.start_state
+        state = None if plan.backwards else plan.start_state.clone()
         for item in plan.items:
             migration = item.migration
             try:

@@ -155,7 +155,7 @@ def effects(
     PostgreSQL's DROP INDEX names no table: ``index_table`` finds it from
     the index name; where it cannot, the table is None, meaning any table.
     """
-    found = []
+    found: list[tuple[str | None, set[str]]] = []
     for text in split(sql):
         kinds: set[str] = set()
         for pattern, changed in _EFFECTS:

@@ -84,6 +84,7 @@ def test_python_steps_are_flagged_with_their_function(backends, backend):
     assert first.python.line == 4
     assert [f.id for f in first.flags] == ["python-step"]
     assert last.reverse_python.noop
+    alias = _scratch_at(backend, ("shop", "0010"))
     backward = build_runbook("shop", "0010", backwards=True, database_alias=alias)
     # Unapplying runs the operations in reverse, each with its reverse code.
     numbers = [op.number for op in backward.migrations[0].operations]
@@ -102,3 +103,32 @@ def test_warnings_when_the_database_is_not_where_the_migration_starts(
     assert any("already recorded as applied" in w for w in again.warnings)
     behind = build_runbook("shop", "0001", backwards=True, database_alias=alias)
     assert any("Reverse these applied migrations first" in w for w in behind.warnings)
+
+
+@pytest.mark.parametrize("backend", selected_backends())
+def test_sql_issued_by_python_is_in_the_runbook_with_a_shadow(backends, backend):
+    alias = _scratch_at(backend, ("reports", "0002"))
+    step = (
+        build_runbook("reports", "0003", database_alias=alias, shadow="always")
+        .migrations[0]
+        .operations[0]
+    )
+    assert step.type == "RunPython"
+    assert [s.verb for s in step.statements] == ["CREATE INDEX"]
+    assert "reports_report_note_idx" in step.statements[0].sql
+    assert {"python-step", "python-sql"} <= {f.id for f in step.flags}
+    assert (
+        "add_note_index" in next(f for f in step.flags if f.id == "python-sql").message
+    )
+
+    without = build_runbook("reports", "0003", database_alias=alias, shadow="never")
+    blind = without.migrations[0].operations[0]
+    assert blind.statements == []
+    assert "only with --shadow" in blind.flags[0].message
+    # The target itself was only read.
+    assert "reports_report_note_idx" not in str(
+        connections[alias].introspection.get_constraints(
+            connections[alias].cursor(), "reports_report"
+        )
+    )
+    connections[alias].close()
