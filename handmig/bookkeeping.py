@@ -29,10 +29,19 @@ def record(connection, migration, backwards: bool) -> Bookkeeping:
     """Return the INSERTs (forward) or the DELETE (backward) for ``migration``."""
     recorded = rows(migration)
     if backwards:
-        sql = f"DELETE FROM {_table(connection)} WHERE {_match(connection, recorded)};"
-        return Bookkeeping("delete", recorded, [statements.make(sql)])
-    inserts = [statements.make(_insert(connection, row)) for row in recorded]
-    return Bookkeeping("insert", recorded, inserts)
+        return Bookkeeping("delete", recorded, [delete(connection, recorded)])
+    return Bookkeeping("insert", recorded, [insert(connection, r) for r in recorded])
+
+
+def insert(connection, row: MigrationRow) -> Statement:
+    """Return the guarded INSERT that records ``row`` once, however often run."""
+    return statements.make(_insert(connection, row))
+
+
+def delete(connection, recorded: list[MigrationRow]) -> Statement:
+    """Return the DELETE of ``recorded`` rows."""
+    where = _match(connection, recorded)
+    return statements.make(f"DELETE FROM {_table(connection)} WHERE {where};")
 
 
 def select_rows(connection, keys: list[MigrationRow]) -> str:

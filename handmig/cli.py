@@ -86,8 +86,59 @@ def add_commands(parser, django_options: bool = False) -> None:
     )
     _add_output_options(plan)
 
+    record = commands.add_parser(
+        "record",
+        parents=[common],
+        help="Write only the django_migrations bookkeeping for one migration.",
+        description="Write the INSERT (or, with --backwards, DELETE) that "
+        "'migrate --fake' would make, for statements already run by hand on a "
+        "server where the migration file is not available.",
+    )
+    record.add_argument("app_label", help="App label of the migration's app.")
+    record.add_argument("migration_name", help="Migration name or unique prefix.")
+    record.add_argument(
+        "--backwards", action="store_true", help="Remove the record instead."
+    )
+    _add_output_options(record, shadow=False)
 
-def _add_output_options(command) -> None:
+    rerun = commands.add_parser(
+        "rerun",
+        parents=[common],
+        help="Write the recipe that runs an applied migration again.",
+        description="Write the fake-back / run / fake-forward recipe that runs an "
+        "applied migration once more, with the names from this database, and "
+        "the same done by hand in SQL.",
+    )
+    rerun.add_argument("app_label", help="App label of the migration's app.")
+    rerun.add_argument("migration_name", help="Migration name or unique prefix.")
+    _add_output_options(rerun, shadow=False)
+
+    status = commands.add_parser(
+        "status",
+        parents=[common],
+        help="Show applied and pending migrations, and what is out of step.",
+        description="Show which migrations are applied and pending, rows of "
+        "django_migrations without a migration file, partly applied squashed "
+        "migrations, and applied migrations whose dependencies are not.",
+    )
+    status.add_argument("app_label", nargs="?", help="Only this app.")
+    status.add_argument(
+        "--database",
+        default="default",
+        help="Database alias to read (default: %(default)s).",
+    )
+    status.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="Output format (default: %(default)s).",
+    )
+    status.add_argument(
+        "-o", "--output", metavar="FILE", help="Write to FILE instead of stdout."
+    )
+
+
+def _add_output_options(command, shadow: bool = True) -> None:
     command.add_argument(
         "--database",
         default="default",
@@ -110,8 +161,10 @@ def _add_output_options(command) -> None:
         metavar="FILE",
         help="Write the runbook to FILE instead of standard output.",
     )
-    shadow = command.add_mutually_exclusive_group()
-    shadow.add_argument(
+    if not shadow:
+        return
+    choice = command.add_mutually_exclusive_group()
+    choice.add_argument(
         "--shadow",
         dest="shadow",
         action="store_const",
@@ -122,14 +175,14 @@ def _add_output_options(command) -> None:
         "Needed when the SQL depends on objects the runbook itself creates; "
         "on SQLite that happens by itself.",
     )
-    shadow.add_argument(
+    choice.add_argument(
         "--no-shadow",
         dest="shadow",
         action="store_const",
         const="never",
         help="Never use a shadow database; fail where one is needed.",
     )
-    shadow.add_argument(
+    choice.add_argument(
         "--shadow-database",
         metavar="ALIAS",
         help="Use this configured, empty database as the shadow.",
@@ -152,9 +205,29 @@ def build_parser() -> argparse.ArgumentParser:
 def execute(options) -> str:
     """Run the command in ``options`` and return the rendered runbook."""
     # Imported here: Django models can only be imported after setup().
-    from handmig.render import render
-    from handmig.runbook import build_plan, build_runbook
+    from handmig.render import render, render_status
+    from handmig.rerun import build_rerun
+    from handmig.runbook import build_plan, build_record, build_runbook
+    from handmig.status import status
 
+    if options.command == "status":
+        return render_status(
+            status(options.app_label, database_alias=options.database),
+            options.format,
+        )
+    if options.command == "record":
+        runbook = build_record(
+            options.app_label,
+            options.migration_name,
+            backwards=options.backwards,
+            database_alias=options.database,
+        )
+        return render(runbook, format=options.format, template=options.template)
+    if options.command == "rerun":
+        runbook = build_rerun(
+            options.app_label, options.migration_name, database_alias=options.database
+        )
+        return render(runbook, format=options.format, template=options.template)
     shadow = {"shadow": options.shadow, "shadow_database": options.shadow_database}
     if options.command == "plan":
         runbook = build_plan(

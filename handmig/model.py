@@ -77,6 +77,15 @@ class Step:
 
 
 @dataclass
+class CommandStep:
+    """A shell command to run, and why."""
+
+    title: str
+    command: str
+    note: str = ""
+
+
+@dataclass
 class MigrationRow:
     app: str
     name: str
@@ -156,6 +165,8 @@ class Runbook:
     verify: list[Check]
     post: PostStep
     warnings: list[str] = field(default_factory=list)
+    # Django commands that do the same job (the rerun recipe).
+    commands: list[CommandStep] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the model as plain data, the form JSON output carries."""

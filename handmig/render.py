@@ -36,6 +36,17 @@ def render(
     return _render(_environment([]), name, runbook, name)
 
 
+def render_status(status, format: str = "text") -> str:
+    """Return a migration status as text or JSON."""
+    if format == "json":
+        return json.dumps(status.to_dict(), indent=2) + "\n"
+    env = _environment([])
+    try:
+        return env.get_template("status.txt.j2").render(status=status)
+    except jinja2.TemplateError as exc:
+        raise TemplateFailed(f"Template status.txt.j2 failed: {exc}") from None
+
+
 def _render_file(runbook: Runbook, template: str) -> str:
     path = Path(template)
     if not path.is_file():

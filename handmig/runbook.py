@@ -18,7 +18,7 @@ from django.db.migrations.recorder import MigrationRecorder
 
 import handmig
 from handmig import advice, bookkeeping, database, planner, statements
-from handmig.collector import collect
+from handmig.collector import CollectedMigration, collect
 from handmig.errors import ShadowFailed, ShadowNeeded
 from handmig.model import (
     Check,
@@ -60,6 +60,46 @@ def build_runbook(
             command="",
         )
         return _build(connection, plan, "runbook", notes, shadow, shadow_database)
+
+
+def build_record(
+    app_label: str,
+    migration_name: str,
+    *,
+    backwards: bool = False,
+    database_alias: str = DEFAULT_DB_ALIAS,
+) -> Runbook:
+    """Return only the bookkeeping: for statements already run by hand.
+
+    It is what ``migrate --fake`` writes, for servers where the migration
+    file (and so ``--fake``) is not available.
+    """
+    with database.read_only(database_alias) as (connection, notes):
+        executor = planner.load(connection)
+        migration = planner.resolve(executor.loader, app_label, migration_name)
+        planned = planner.plan_one(executor, migration, backwards)
+        plan = planner.Plan(backwards, [planned], None, [], "")
+        nothing = CollectedMigration([], [], planned.state, planned.state)
+        section = _section(connection, planned, nothing, backwards, "")
+        has_table = MigrationRecorder(connection).has_table()
+        verb = "Remove the record of" if backwards else "Record"
+        done = "" if backwards else " as applied"
+        post = _post(connection, plan, "runbook", [])
+        return Runbook(
+            title=f"{verb} {migration.app_label}.{migration.name}{done}",
+            kind="record",
+            direction="backward" if backwards else "forward",
+            header=_header(connection),
+            before=[]
+            if has_table or backwards
+            else _before(connection, False, False, True)[-1:],
+            preflight=_preflight(connection, plan, has_table),
+            migrations=[section],
+            after=[],
+            verify=_verify(connection, plan)[-1:],
+            post=post,
+            warnings=notes + planned.warnings,
+        )
 
 
 def build_plan(
