@@ -102,7 +102,7 @@ def _sqlite_copy(connection):
 def _server_copy(connection):
     name = f"handmig_shadow_{secrets.token_hex(4)}"
     quote = connection.ops.quote_name
-    _server_execute(connection, f"CREATE DATABASE {quote(name)}")
+    _server_execute(connection, f"CREATE DATABASE {quote(name)}{_like(connection)}")
     settings_dict = copy.deepcopy(connection.settings_dict)
     settings_dict["NAME"] = name
     wrapper = _wrapper(connection, settings_dict)
@@ -121,6 +121,28 @@ def _server_copy(connection):
         if connection.vendor == "postgresql":
             drop += " WITH (FORCE)"
         _server_execute(connection, drop)
+
+
+def _like(connection) -> str:
+    """Return CREATE DATABASE options giving the target's encoding and collation.
+
+    Tables the plan creates take the database's defaults; a different
+    collation on the shadow breaks comparisons between old and new tables.
+    """
+    with connection.cursor() as cursor:
+        if connection.vendor == "mysql":
+            cursor.execute("SELECT @@character_set_database, @@collation_database")
+            charset, collation = cursor.fetchone()
+            return f" CHARACTER SET {charset} COLLATE {collation}"
+        cursor.execute(
+            "SELECT pg_encoding_to_char(encoding), datcollate, datctype "
+            "FROM pg_database WHERE datname = current_database()"
+        )
+        encoding, collate, ctype = cursor.fetchone()
+        return (
+            f" TEMPLATE template0 ENCODING '{encoding}' "
+            f"LC_COLLATE '{collate}' LC_CTYPE '{ctype}'"
+        )
 
 
 @contextlib.contextmanager

@@ -6,7 +6,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
-ROLES = ("a", "b", "scratch")
+ROLES = ("a", "b", "scratch", "tp_a", "tp_b")
 
 
 def pytest_configure(config):

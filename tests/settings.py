@@ -37,7 +37,8 @@ DATABASES = {
     },
 }
 for _backend in selected_backends():
-    for _role in ("a", "b", "scratch"):
+    # tp_a and tp_b hold the third-party project, migrated in other processes.
+    for _role in ("a", "b", "scratch", "tp_a", "tp_b"):
         DATABASES[f"{_backend}_{_role}"] = server_settings(
             _backend, database_name(_backend, _role)
         )
