@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "build_runbook", "render"]
+__all__ = ["__version__", "build_plan", "build_runbook", "render"]
 
 
 def build_runbook(*args, **kwargs):
@@ -10,6 +10,13 @@ def build_runbook(*args, **kwargs):
     # Imported lazily so that "handmig" in INSTALLED_APPS, and the CLI before
     # django.setup(), can import the package without loading Django models.
     from handmig.runbook import build_runbook as build
+
+    return build(*args, **kwargs)
+
+
+def build_plan(*args, **kwargs):
+    """Build the runbook model for a migrate plan (see handmig.runbook)."""
+    from handmig.runbook import build_plan as build
 
     return build(*args, **kwargs)
 
