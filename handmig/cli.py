@@ -18,6 +18,7 @@ from handmig.errors import (
     HandmigError,
     IrreversibleMigration,
     LookupFailed,
+    OfflineNeedsDatabase,
     OutputFailed,
     ShadowFailed,
     ShadowNeeded,
@@ -33,6 +34,7 @@ EXIT_CODES = {
     OutputFailed: 6,
     ShadowNeeded: 7,
     ShadowFailed: 8,
+    OfflineNeedsDatabase: 9,
 }
 FORMATS = ("markdown", "sql", "json")
 
@@ -187,6 +189,20 @@ def _add_output_options(command, shadow: bool = True) -> None:
         metavar="ALIAS",
         help="Use this configured, empty database as the shadow.",
     )
+    choice.add_argument(
+        "--offline",
+        action="store_true",
+        help="Do not connect to the database at all. The migrations applied "
+        "are those in --applied, or none (plan) or exactly the ones the "
+        "migration depends on (runbook); fails where the SQL needs the "
+        "database.",
+    )
+    command.add_argument(
+        "--applied",
+        metavar="FILE",
+        help="With --offline: the applied migrations, as written by "
+        "'handmig status --format json' on the target.",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -208,7 +224,7 @@ def execute(options) -> str:
     from handmig.render import render, render_status
     from handmig.rerun import build_rerun
     from handmig.runbook import build_plan, build_record, build_runbook
-    from handmig.status import status
+    from handmig.status import read_applied, status
 
     if options.command == "status":
         return render_status(
@@ -228,7 +244,14 @@ def execute(options) -> str:
             options.app_label, options.migration_name, database_alias=options.database
         )
         return render(runbook, format=options.format, template=options.template)
-    shadow = {"shadow": options.shadow, "shadow_database": options.shadow_database}
+    if options.applied and not options.offline:
+        raise ConfigurationError("--applied goes with --offline; add --offline.")
+    shadow = {
+        "shadow": options.shadow,
+        "shadow_database": options.shadow_database,
+        "offline": options.offline,
+        "applied": read_applied(options.applied) if options.applied else None,
+    }
     if options.command == "plan":
         runbook = build_plan(
             options.app_label,

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from handmig.errors import OfflineNeedsDatabase
+
 # Introspection methods whose answers end up as object names in the SQL
 # (constraint and index names, sequences): the SQL is only right for the
 # database they were read from.
@@ -61,7 +63,14 @@ class CollectedMigration:
 
 
 def collect(
-    connection, migration, state, backwards=False, *, execute=False, in_place=False
+    connection,
+    migration,
+    state,
+    backwards=False,
+    *,
+    execute=False,
+    in_place=False,
+    offline=False,
 ) -> CollectedMigration:
     """Collect the SQL of ``migration`` applied (or unapplied) from ``state``.
 
@@ -69,7 +78,8 @@ def collect(
     as the executor computes it. It is left alone unless ``in_place`` (a
     forward plan progressing one state, as the executor does). With
     ``execute``, the migration really runs on ``connection``, which must be
-    a shadow database.
+    a shadow database. ``offline`` never reaches the database: asking its
+    catalog raises OfflineNeedsDatabase.
     """
     # The executor renders the state before running a migration, and the
     # order in which states are rendered decides the field order of tables
@@ -80,9 +90,9 @@ def collect(
     start_models = (
         _ModelsOnly(dict(state.models)) if in_place and not backwards else state
     )
-    with connection.schema_editor(
-        collect_sql=not execute, atomic=migration.atomic
-    ) as editor:
+    # Offline there is no transaction to open; it changes no SQL collected.
+    atomic = migration.atomic and not offline
+    with connection.schema_editor(collect_sql=not execute, atomic=atomic) as editor:
         sink = _capture(editor) if execute else editor.collected_sql
         if backwards:
             steps, end_state = _backward_steps(migration, state)
@@ -102,10 +112,18 @@ def collect(
                 item.ran_python = True
             start = len(sink)
             with (
-                _watch_introspection(connection) as seen,
-                _watch_lookups(editor) as lookups,
+                _watch_introspection(connection, refuse=offline) as seen,
+                _watch_lookups(editor, refuse=offline) as lookups,
             ):
-                _run(migration, operation, editor, from_state, to_state, backwards)
+                _run(
+                    migration,
+                    operation,
+                    editor,
+                    from_state,
+                    to_state,
+                    backwards,
+                    offline,
+                )
             item.chunks = list(sink[start:])
             item.introspected = seen
             item.lookups = lookups
@@ -157,13 +175,13 @@ def _backward_steps(migration, state):
     return to_run, new_state
 
 
-def _run(migration, operation, editor, from_state, to_state, backwards):
+def _run(migration, operation, editor, from_state, to_state, backwards, offline):
     """Run one operation's database method the way the Migration class does."""
     method = operation.database_backwards if backwards else operation.database_forwards
     atomic_operation = operation.atomic or (
         migration.atomic and operation.atomic is not False
     )
-    if not editor.atomic_migration and atomic_operation:
+    if not editor.atomic_migration and atomic_operation and not offline:
         # Migration.apply forces a transaction here on backends without
         # transactional DDL; some operations look at in_atomic_block.
         with transaction.atomic(editor.connection.alias):
@@ -227,8 +245,11 @@ def _through_tables(fields):
 
 
 @contextlib.contextmanager
-def _watch_introspection(connection):
-    """Record the tables the connection's introspection is asked about."""
+def _watch_introspection(connection, refuse=False):
+    """Record the tables the connection's introspection is asked about.
+
+    With ``refuse`` (offline), asking at all raises OfflineNeedsDatabase.
+    """
     introspection = connection.introspection
     seen: list[str] = []
     patched = []
@@ -237,7 +258,7 @@ def _watch_introspection(connection):
         if original is None:
             continue
         patched.append(name)
-        setattr(introspection, name, _recording(original, seen))
+        setattr(introspection, name, _recording(original, seen, refuse))
     try:
         yield seen
     finally:
@@ -250,13 +271,18 @@ _LOOKUP_KINDS = ("unique", "primary_key", "index", "foreign_key", "check")
 
 
 @contextlib.contextmanager
-def _watch_lookups(editor):
+def _watch_lookups(editor, refuse=False):
     """Record what the schema editor asks _constraint_names() to find."""
     lookups: list[tuple[str, set[str]]] = []
     original = editor._constraint_names
 
     def recording(model, *args, **kwargs):
         kinds = {kind for kind in _LOOKUP_KINDS if kwargs.get(kind)} or {"any"}
+        if refuse:
+            raise OfflineNeedsDatabase(
+                f"it reads the names of constraints on {model._meta.db_table} "
+                "from the database's catalog"
+            )
         lookups.append((model._meta.db_table, kinds))
         return original(model, *args, **kwargs)
 
@@ -267,9 +293,13 @@ def _watch_lookups(editor):
         del editor._constraint_names
 
 
-def _recording(method, seen):
+def _recording(method, seen, refuse=False):
     def wrapper(*args, **kwargs):
         table = args[1] if len(args) > 1 else kwargs.get("table_name", "")
+        if refuse:
+            raise OfflineNeedsDatabase(
+                f"it reads the names of objects on {table} from the database's catalog"
+            )
         seen.append(str(table or ""))
         return method(*args, **kwargs)
 

@@ -13,7 +13,12 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
-from handmig.errors import ConfigurationError, DatabaseUnavailable, HandmigError
+from handmig.errors import (
+    ConfigurationError,
+    DatabaseUnavailable,
+    HandmigError,
+    OfflineNeedsDatabase,
+)
 
 # Statements that read, or only change the session, never the database.
 _READ_VERBS = (
@@ -69,8 +74,76 @@ def read_only(alias: str = DEFAULT_DB_ALIAS):
         yield connection, notes
 
 
+@contextlib.contextmanager
+def offline(alias: str = DEFAULT_DB_ALIAS):
+    """Yield (connection, notes) for ``alias`` without ever connecting to it.
+
+    SQLite's schema editor needs a connection for its PRAGMAs: it gets a
+    private in-memory database. Elsewhere any attempt to connect raises
+    OfflineNeedsDatabase.
+    """
+    try:
+        connection = connections[alias]
+    except (ImproperlyConfigured, KeyError) as exc:
+        raise ConfigurationError(
+            f"Database '{alias}' is not usable: {_first_line(exc)}. "
+            "Check DATABASES in your settings and the database driver."
+        ) from None
+    if connection.vendor == "mysql":
+        raise OfflineNeedsDatabase(
+            "--offline is not available for MySQL/MariaDB: Django writes their "
+            "SQL from the server's version and settings; generate it with a "
+            "connection (it only reads)."
+        )
+    notes = [
+        "Generated offline, without connecting to the database: the migration "
+        "state is the one given, and nothing was checked against the server."
+    ]
+    if connection.vendor == "sqlite":
+        with _empty_sqlite(connection):
+            connection.handmig_offline = True
+            try:
+                yield connection, notes
+            finally:
+                del connection.handmig_offline
+        return
+
+    def refuse(*args, **kwargs):
+        raise OfflineNeedsDatabase(
+            "this needs the database (to read its catalog or quote a value)"
+        )
+
+    connection.close()
+    connection.ensure_connection = refuse
+    connection.handmig_offline = True
+    if connection.vendor == "postgresql":
+        # Django merges parameters with a live cursor; psycopg can quote
+        # without one.
+        connection.ops.compose_sql = _compose_offline
+    try:
+        yield connection, notes
+    finally:
+        del connection.ensure_connection
+        del connection.handmig_offline
+        connection.ops.__dict__.pop("compose_sql", None)
+
+
+def _compose_offline(sql, params):
+    from psycopg import sql as psycopg_sql
+
+    return sql % tuple(psycopg_sql.quote(value, None) for value in params or ())
+
+
+def is_offline(connection) -> bool:
+    """Return whether ``connection`` stands for a database handmig must not reach."""
+    return getattr(connection, "handmig_offline", False)
+
+
 def server_version(connection) -> tuple[str, str]:
     """Return the vendor's display name and the server version."""
+    if is_offline(connection):
+        names = {"sqlite": "SQLite", "postgresql": "PostgreSQL", "mysql": "MySQL"}
+        return names.get(connection.vendor, connection.vendor), "unknown (offline)"
     if connection.vendor == "sqlite":
         return "SQLite", connection.Database.sqlite_version
     if connection.vendor == "postgresql":

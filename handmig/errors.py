@@ -45,3 +45,7 @@ class ShadowNeeded(HandmigError):
 
 class ShadowFailed(HandmigError):
     """The shadow database could not be made, or the plan failed on it."""
+
+
+class OfflineNeedsDatabase(HandmigError):
+    """Offline generation reached something only the database can answer."""

@@ -47,6 +47,29 @@ def load(connection) -> MigrationExecutor:
         raise LookupFailed(f"{exc}; fix or remove that file.") from None
 
 
+def load_offline(connection, applied) -> MigrationExecutor:
+    """Return an executor that takes the applied migrations as given.
+
+    Offline there is no django_migrations to read: the loader's recorder is
+    replaced, while it builds the graph, by one that answers ``applied``.
+    """
+    from django.db.migrations import loader as loader_module
+
+    class _GivenRows:
+        def __init__(self, connection):
+            pass
+
+        def applied_migrations(self):
+            return dict.fromkeys(applied)
+
+    original = loader_module.MigrationRecorder
+    loader_module.MigrationRecorder = _GivenRows  # type: ignore[misc,assignment]
+    try:
+        return load(connection)
+    finally:
+        loader_module.MigrationRecorder = original  # type: ignore[misc]
+
+
 def resolve(loader, app_label: str, prefix: str):
     """Return the migration of ``app_label`` whose name starts with ``prefix``."""
     key = _by_prefix(loader, app_label, prefix)

@@ -19,7 +19,7 @@ from django.db.migrations.recorder import MigrationRecorder
 import handmig
 from handmig import advice, bookkeeping, database, planner, statements
 from handmig.collector import CollectedMigration, collect
-from handmig.errors import ShadowFailed, ShadowNeeded
+from handmig.errors import OfflineNeedsDatabase, ShadowFailed, ShadowNeeded
 from handmig.model import (
     Check,
     Header,
@@ -43,14 +43,30 @@ def build_runbook(
     database_alias: str = DEFAULT_DB_ALIAS,
     shadow: str = "auto",
     shadow_database: str | None = None,
+    offline: bool = False,
+    applied: set[tuple[str, str]] | None = None,
 ) -> Runbook:
     """Return the runbook that applies (or reverses) one migration by hand.
 
     ``migration_name`` is a unique prefix of the name, as with sqlmigrate.
+    ``offline`` never connects: the applied migrations are ``applied``, or
+    by default exactly those the migration depends on (and itself, to
+    reverse it), as sqlmigrate assumes.
     """
-    with database.read_only(database_alias) as (connection, notes):
-        executor = planner.load(connection)
-        migration = planner.resolve(executor.loader, app_label, migration_name)
+    opener = database.offline if offline else database.read_only
+    with opener(database_alias) as (connection, notes):
+        if offline:
+            executor = planner.load_offline(connection, applied or set())
+            migration = planner.resolve(executor.loader, app_label, migration_name)
+            if applied is None:
+                key = (migration.app_label, migration.name)
+                before = set(executor.loader.graph.forwards_plan(key))
+                applied = before if backwards else before - {key}
+                executor = planner.load_offline(connection, applied)
+                migration = executor.loader.graph.nodes[key]
+        else:
+            executor = planner.load(connection)
+            migration = planner.resolve(executor.loader, app_label, migration_name)
         planned = planner.plan_one(executor, migration, backwards)
         plan = planner.Plan(
             backwards=backwards,
@@ -59,7 +75,9 @@ def build_runbook(
             targets=[(migration.app_label, migration.name)],
             command="",
         )
-        return _build(connection, plan, "runbook", notes, shadow, shadow_database)
+        return _build(
+            connection, plan, "runbook", notes, shadow, shadow_database, applied
+        )
 
 
 def build_record(
@@ -109,19 +127,39 @@ def build_plan(
     database_alias: str = DEFAULT_DB_ALIAS,
     shadow: str = "auto",
     shadow_database: str | None = None,
+    offline: bool = False,
+    applied: set[tuple[str, str]] | None = None,
 ) -> Runbook:
-    """Return the runbook for everything ``migrate [app_label [target]]`` would do."""
-    with database.read_only(database_alias) as (connection, notes):
-        executor = planner.load(connection)
+    """Return the runbook for everything ``migrate [app_label [target]]`` would do.
+
+    ``offline`` never connects: the applied migrations are ``applied``, by
+    default none (a new database).
+    """
+    opener = database.offline if offline else database.read_only
+    with opener(database_alias) as (connection, notes):
+        if offline:
+            applied = applied or set()
+            executor = planner.load_offline(connection, applied)
+        else:
+            executor = planner.load(connection)
         plan = planner.plan(executor, app_label, target)
-        return _build(connection, plan, "plan", notes, shadow, shadow_database)
+        return _build(connection, plan, "plan", notes, shadow, shadow_database, applied)
 
 
-def _build(connection, plan, kind, notes, shadow, shadow_database) -> Runbook:
+def _build(
+    connection, plan, kind, notes, shadow, shadow_database, applied=None
+) -> Runbook:
     if plan.backwards:
         advice.check_reversible([item.migration for item in plan.items])
+    offline = database.is_offline(connection)
     resolved = f"database '{connection.alias}'"
-    if shadow == "always" or shadow_database:
+    if offline:
+        collected, reason = _collect(connection, plan, offline=True)
+        if reason:
+            raise OfflineNeedsDatabase(
+                f"{reason}; generate it with a database connection."
+            )
+    elif shadow == "always" or shadow_database:
         collected, resolved = _collect_on_shadow(connection, plan, shadow_database)
     else:
         collected, reason = _collect(connection, plan)
@@ -139,12 +177,16 @@ def _build(connection, plan, kind, notes, shadow, shadow_database) -> Runbook:
             collected, resolved = _collect_on_shadow(connection, plan, None)
             notes = notes + [f"{reason}: the SQL was taken from {resolved}."]
 
-    has_table = MigrationRecorder(connection).has_table()
+    if offline:
+        has_table = bool(applied)
+    else:
+        has_table = MigrationRecorder(connection).has_table()
     sections = [
         _section(connection, item, result, plan.backwards, resolved)
         for item, result in zip(plan.items, collected, strict=True)
     ]
-    _flag_data_loss(connection, plan, collected, sections)
+    if not offline:
+        _flag_data_loss(connection, plan, collected, sections)
     for section in sections:
         every = section.flags + [f for op in section.operations for f in op.flags]
         section.flag_ids = list(dict.fromkeys(flag.id for flag in every))
@@ -168,7 +210,7 @@ def _build(connection, plan, kind, notes, shadow, shadow_database) -> Runbook:
     )
 
 
-def _collect(connection, plan):
+def _collect(connection, plan, offline=False):
     """Collect every migration's SQL without running it.
 
     Return the results, and why a shadow is needed if it is: Django could
@@ -188,10 +230,16 @@ def _collect(connection, plan):
         label = f"{migration.app_label}.{migration.name}"
         try:
             if plan.backwards:
-                result = collect(connection, migration, item.state, True)
+                result = collect(
+                    connection, migration, item.state, True, offline=offline
+                )
             else:
-                result = collect(connection, migration, state, False, in_place=True)
+                result = collect(
+                    connection, migration, state, False, in_place=True, offline=offline
+                )
                 state = result.state_after
+        except OfflineNeedsDatabase as exc:
+            return results, f"{label} cannot be written offline: {exc}"
         except (ValueError, DatabaseError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             return results, (

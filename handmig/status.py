@@ -8,11 +8,13 @@ applied migrations whose dependencies are not (inconsistent history).
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 
 from django.db.migrations.recorder import MigrationRecorder
 
 from handmig import database, planner
+from handmig.errors import ConfigurationError
 
 
 @dataclass
@@ -36,6 +38,8 @@ class Status:
     has_table: bool
     apps: dict[str, list[MigrationStatus]]
     problems: list[Problem]
+    # Every (app, name) row of django_migrations: what --offline --applied reads.
+    rows: list[tuple[str, str]] = field(default_factory=list)
 
     def to_dict(self):
         """Return the status as plain data, the form JSON output carries."""
@@ -79,7 +83,7 @@ def status(app_label: str | None = None, *, database_alias: str = "default") -> 
                 )
             apps[app] = entries
         problems = _problems(loader, graph, rows, app_label)
-        return Status(connection.alias, has_table, apps, problems)
+        return Status(connection.alias, has_table, apps, problems, sorted(rows))
 
 
 def _app_order(graph, app):
@@ -138,3 +142,21 @@ def _problems(loader, graph, rows, app_label) -> list[Problem]:
                     )
                 )
     return problems
+
+
+def read_applied(path: str) -> set[tuple[str, str]]:
+    """Return the applied migrations listed by ``handmig status --format json``."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+        return {(str(app), str(name)) for app, name in data["rows"]}
+    except OSError as exc:
+        raise ConfigurationError(
+            f"Cannot read {path}: {exc.strerror}; give the file "
+            "'handmig status --format json' wrote."
+        ) from None
+    except (ValueError, KeyError, TypeError):
+        raise ConfigurationError(
+            f"{path} is not the output of 'handmig status --format json'; "
+            "write it with that command on the target database."
+        ) from None
