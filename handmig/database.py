@@ -47,13 +47,7 @@ class WriteRefused(HandmigError):
 @contextlib.contextmanager
 def read_only(alias: str = DEFAULT_DB_ALIAS):
     """Yield (connection, notes) for ``alias``, refusing every write to it."""
-    try:
-        connection = connections[alias]
-    except (ImproperlyConfigured, KeyError) as exc:
-        raise ConfigurationError(
-            f"Database '{alias}' is not usable: {_first_line(exc)}. "
-            "Check DATABASES in your settings and the database driver."
-        ) from None
+    connection = _connection(alias)
     notes: list[str] = []
     with contextlib.ExitStack() as stack:
         if _is_missing_sqlite_file(connection):
@@ -82,13 +76,7 @@ def offline(alias: str = DEFAULT_DB_ALIAS):
     private in-memory database. Elsewhere any attempt to connect raises
     OfflineNeedsDatabase.
     """
-    try:
-        connection = connections[alias]
-    except (ImproperlyConfigured, KeyError) as exc:
-        raise ConfigurationError(
-            f"Database '{alias}' is not usable: {_first_line(exc)}. "
-            "Check DATABASES in your settings and the database driver."
-        ) from None
+    connection = _connection(alias)
     if connection.vendor == "mysql":
         raise OfflineNeedsDatabase(
             "--offline is not available for MySQL/MariaDB: Django writes their "
@@ -132,6 +120,16 @@ def _compose_offline(sql, params):
     from psycopg import sql as psycopg_sql
 
     return sql % tuple(psycopg_sql.quote(value, None) for value in params or ())
+
+
+def _connection(alias: str):
+    try:
+        return connections[alias]
+    except (ImproperlyConfigured, KeyError) as exc:
+        raise ConfigurationError(
+            f"Database '{alias}' is not usable: {_first_line(exc)}. "
+            "Check DATABASES in your settings and the database driver."
+        ) from None
 
 
 def is_offline(connection) -> bool:

@@ -124,14 +124,7 @@ def plan_one(executor, migration, backwards: bool) -> PlannedMigration:
         ):
             node.mutate_state(state, preserve=False)
 
-    planned = PlannedMigration(
-        migration=migration,
-        backwards=backwards,
-        state=state,
-        applied=key in applied,
-        parents=sorted(parent.key for parent in graph.node_map[key].parents),
-        children=sorted(child.key for child in graph.node_map[key].children),
-    )
+    planned = _planned(graph, migration, backwards, state, applied)
     label = f"{key[0]}.{key[1]}"
     if backwards:
         if key not in applied:

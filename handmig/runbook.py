@@ -548,44 +548,22 @@ def _preflight(connection, plan, has_table: bool) -> list[Check]:
     keys = {(row.app, row.name) for row in own}
     if len(plan.items) == 1:
         migration = plan.items[0].migration
-        subject = f"{migration.app_label}.{migration.name} is"
-        them, they = "it", "it"
+        subject, them = f"{migration.app_label}.{migration.name} is", "it"
     else:
-        subject = f"the {len(plan.items)} migrations of this runbook are"
-        them, they = "them", "they"
+        subject, them = f"the {len(plan.items)} migrations of this runbook are", "them"
     if plan.backwards:
-        checks = [
-            bookkeeping.presence_check(
-                connection, own, True, f"Confirm that {subject} recorded as applied."
-            )
-        ]
-        children = _outside(plan, "children", keys)
-        if children:
-            checks.append(
-                bookkeeping.presence_check(
-                    connection,
-                    children,
-                    False,
-                    f"Confirm that no migration depending on {them} is applied.",
-                )
-            )
-        return checks
-    checks = [
-        bookkeeping.presence_check(
-            connection, own, False, f"Confirm that {subject} not recorded yet."
-        )
-    ]
-    parents = _outside(plan, "parents", keys)
-    if parents:
+        first = f"Confirm that {subject} recorded as applied."
+        related = _outside(plan, "children", keys)
+        second = f"Confirm that no migration depending on {them} is applied."
+    else:
+        first = f"Confirm that {subject} not recorded yet."
+        related = _outside(plan, "parents", keys)
+        second = f"Confirm that the migrations {them} depend(s) on are applied."
+        second = second.replace("depend(s)", "depends" if them == "it" else "depend")
+    checks = [bookkeeping.presence_check(connection, own, plan.backwards, first)]
+    if related:
         checks.append(
-            bookkeeping.presence_check(
-                connection,
-                parents,
-                True,
-                f"Confirm that the migrations {they} depends on are applied."
-                if they == "it"
-                else "Confirm that the migrations they depend on are applied.",
-            )
+            bookkeeping.presence_check(connection, related, not plan.backwards, second)
         )
     return checks
 

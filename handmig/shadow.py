@@ -78,17 +78,7 @@ def _sqlite_copy(connection):
     name = str(connection.settings_dict["NAME"])
     directory = tempfile.mkdtemp(prefix="handmig-shadow-")
     path = os.path.join(directory, "shadow.sqlite3")
-    try:
-        target = sqlite3.connect(f"file:{name}?mode=ro", uri=True)
-        copy_ = sqlite3.connect(path)
-        try:
-            target.backup(copy_)
-        finally:
-            target.close()
-            copy_.close()
-    except sqlite3.Error:
-        # No file yet: the target is an empty database, and so is the shadow.
-        pass
+    _sqlite_into(connection, path)
     settings_dict = copy.deepcopy(connection.settings_dict)
     settings_dict["NAME"] = path
     described = f"a copy of {name}" if os.path.exists(name) else "an empty database"
@@ -186,17 +176,19 @@ def _configured(connection, alias):
 
 
 def _sqlite_into(connection, path):
+    """Copy the target's SQLite file into ``path``, opening it read-only."""
     name = str(connection.settings_dict["NAME"])
     try:
         target = sqlite3.connect(f"file:{name}?mode=ro", uri=True)
+        copy_ = sqlite3.connect(path)
+        try:
+            target.backup(copy_)
+        finally:
+            target.close()
+            copy_.close()
     except sqlite3.Error:
-        return
-    copy_ = sqlite3.connect(path)
-    try:
-        target.backup(copy_)
-    finally:
-        target.close()
-        copy_.close()
+        # No file yet: the target is an empty database, and so is the shadow.
+        pass
 
 
 def _empty(wrapper):
