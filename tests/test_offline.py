@@ -72,3 +72,50 @@ def test_offline_plan_is_the_online_plan(tmp_path, vendor):
     assert len(whole.stderr.strip().splitlines()) == 1
     if vendor != "sqlite":
         drop_database(vendor, "handmig_offline")
+
+
+def test_offline_with_the_applied_migrations_of_a_database(tmp_path):
+    env = {"HANDMIG_SAMPLE_DB_NAME": str(tmp_path / "db.sqlite3")}
+    manage_env = {**os.environ, "PYTHONPATH": str(ROOT), **env}
+    manage_env.pop("DJANGO_SETTINGS_MODULE", None)
+    migrated = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "shop", "0005", "-v0"],
+        cwd=SAMPLES,
+        env=manage_env,
+        capture_output=True,
+        text=True,
+    )
+    assert migrated.returncode == 0, migrated.stderr
+    status = handmig("status", "--format", "json", env=env)
+    applied = tmp_path / "applied.json"
+    applied.write_text(status.stdout)
+    online = handmig("plan", "shop", "0011", "--format", "json", "--no-shadow", env=env)
+    elsewhere = {"HANDMIG_SAMPLE_DB_NAME": str(tmp_path / "not-there.sqlite3")}
+    offline = handmig(
+        "plan",
+        "shop",
+        "0011",
+        "--format",
+        "json",
+        "--offline",
+        "--applied",
+        str(applied),
+        env=elsewhere,
+    )
+    assert offline.returncode == 0, offline.stderr
+    names = [m["name"] for m in json.loads(offline.stdout)["migrations"]]
+    assert names[0] == "0006_book_indexes_constraints"
+    assert names == [m["name"] for m in json.loads(online.stdout)["migrations"]]
+    assert _statements(offline.stdout) == _statements(online.stdout)
+    assert not (tmp_path / "not-there.sqlite3").exists()
+
+
+def test_offline_is_refused_for_mysql_and_bad_applied_files(tmp_path):
+    refused = handmig("plan", "--offline", env={"HANDMIG_SAMPLE_DB": "mysql"})
+    assert refused.returncode == 9 and "MySQL/MariaDB" in refused.stderr
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    result = handmig("plan", "--offline", "--applied", str(bad), env={})
+    assert result.returncode == 2 and "status --format json" in result.stderr
+    alone = handmig("plan", "--applied", str(bad), env={})
+    assert alone.returncode == 2 and "--offline" in alone.stderr
