@@ -10,7 +10,7 @@ from django.db import connections
 from django.db.migrations.exceptions import IrreversibleError
 
 from handmig import bookkeeping, render
-from handmig.errors import IrreversibleMigration, ShadowNeeded
+from handmig.errors import IrreversibleMigration, ShadowFailed, ShadowNeeded
 from handmig.runbook import build_plan
 from tests.schema import (
     create_database,
@@ -146,3 +146,26 @@ def _fake_back(backend, app, name, target):
     connections[a].close()
     run_script(backend, connections[a].settings_dict, record.statements[0].sql)
     call_command("migrate", app, target, database=b, fake=True, verbosity=0)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_configured_shadow_database(backends, backend):
+    _fresh(backend)
+    scratch = f"{backend}_scratch"
+    connections[scratch].close()
+    create_database(backend, settings.DATABASES[scratch]["NAME"])
+    a, b = f"{backend}_a", f"{backend}_b"
+    runbook = build_plan("shop", database_alias=a, shadow_database=scratch)
+    assert f"database alias '{scratch}'" in runbook.header.resolved_against
+    connections[a].close()
+    run_script(backend, connections[a].settings_dict, render(runbook, format="sql"))
+    call_command("migrate", "shop", database=b, verbosity=0)
+    _assert_same(a, b)
+    # It is left empty for the next time.
+    assert connections[scratch].introspection.table_names() == []
+    connections[scratch].close()
+    # A shadow that is not empty, or is the target, is refused.
+    with pytest.raises(ShadowFailed, match="not empty"):
+        build_plan("shop", "zero", database_alias=b, shadow_database=a)
+    with pytest.raises(ShadowFailed, match="must not be the target"):
+        build_plan("shop", "zero", database_alias=a, shadow_database=a)
