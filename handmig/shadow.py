@@ -92,11 +92,14 @@ def _sqlite_copy(connection):
 def _server_copy(connection):
     name = f"handmig_shadow_{secrets.token_hex(4)}"
     quote = connection.ops.quote_name
-    _server_execute(connection, f"CREATE DATABASE {quote(name)}{_like(connection)}")
+    like = _like(connection)
     settings_dict = copy.deepcopy(connection.settings_dict)
     settings_dict["NAME"] = name
     wrapper = _wrapper(connection, settings_dict)
+    # Everything from CREATE on is inside the try: an interrupt at any point
+    # still drops the database (DROP IF EXISTS, should it not exist yet).
     try:
+        _server_execute(connection, f"CREATE DATABASE {quote(name)}{like}")
         _copy_schema(connection, settings_dict)
         yield (
             wrapper,

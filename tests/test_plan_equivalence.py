@@ -3,6 +3,8 @@
 django_migrations rows as ``manage.py migrate`` with the same arguments.
 """
 
+import os
+
 import pytest
 from django.conf import settings
 from django.core.management import call_command
@@ -169,3 +171,60 @@ def test_a_configured_shadow_database(backends, backend):
         build_plan("shop", "zero", database_alias=b, shadow_database=a)
     with pytest.raises(ShadowFailed, match="must not be the target"):
         build_plan("shop", "zero", database_alias=a, shadow_database=a)
+
+
+@pytest.mark.skipif(
+    "postgresql" not in BACKENDS, reason="needs HANDMIG_TEST_DATABASES=...postgresql"
+)
+def test_ctrl_c_drops_the_scratch_database(backends):
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    _fresh("postgresql")
+    root = Path(__file__).resolve().parent.parent
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(root),
+        "HANDMIG_SAMPLE_DB": "postgresql",
+        "HANDMIG_SAMPLE_DB_NAME": settings.DATABASES["postgresql_a"]["NAME"],
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "handmig",
+            "--pythonpath",
+            str(root / "samples"),
+            "--settings",
+            "sampleproject.settings",
+            "plan",
+            "--shadow",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen = []
+    deadline = time.monotonic() + 60
+    while not seen and time.monotonic() < deadline and process.poll() is None:
+        seen = _scratch_databases()
+        time.sleep(0.05)
+    assert seen, "the scratch database never appeared"
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert out == "" and "Traceback" not in err
+    assert _scratch_databases() == []
+
+
+def _scratch_databases():
+    with connections["postgresql_a"]._nodb_cursor() as cursor:
+        cursor.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'handmig_shadow_%'"
+        )
+        return [row[0] for row in cursor.fetchall()]
