@@ -198,6 +198,13 @@ def _add_output_options(command, shadow: bool = True) -> None:
         "database.",
     )
     command.add_argument(
+        "--ignore",
+        metavar="RULE",
+        action="append",
+        default=[],
+        help="Do not flag this safety rule (repeatable), e.g. pg-create-index-lock.",
+    )
+    command.add_argument(
         "--applied",
         metavar="FILE",
         help="With --offline: the applied migrations, as written by "
@@ -246,7 +253,16 @@ def execute(options) -> str:
         return render(runbook, format=options.format, template=options.template)
     if options.applied and not options.offline:
         raise ConfigurationError("--applied goes with --offline; add --offline.")
+    from handmig.rules import RULES
+
+    unknown = sorted(set(options.ignore) - set(RULES))
+    if unknown:
+        raise ConfigurationError(
+            f"Unknown rule {', '.join(unknown)}; the rules are: "
+            f"{', '.join(sorted(RULES))}."
+        )
     shadow = {
+        "ignore": tuple(options.ignore),
         "shadow": options.shadow,
         "shadow_database": options.shadow_database,
         "offline": options.offline,

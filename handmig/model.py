@@ -30,6 +30,11 @@ class Statement:
     # foreign keys Django runs at the end of the migration).
     origin: int | None = None
     origin_description: str | None = None
+    # Safety rules the statement breaks (ids), what they mean, and the
+    # command that backs up what it destroys.
+    rules: list[str] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+    backup: str | None = None
 
 
 @dataclass

@@ -17,7 +17,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError
 from django.db.migrations.recorder import MigrationRecorder
 
 import handmig
-from handmig import advice, bookkeeping, database, planner, statements
+from handmig import advice, bookkeeping, database, planner, rules, statements
 from handmig.collector import CollectedMigration, collect
 from handmig.errors import OfflineNeedsDatabase, ShadowFailed, ShadowNeeded
 from handmig.model import (
@@ -45,6 +45,7 @@ def build_runbook(
     shadow_database: str | None = None,
     offline: bool = False,
     applied: set[tuple[str, str]] | None = None,
+    ignore: tuple[str, ...] = (),
 ) -> Runbook:
     """Return the runbook that applies (or reverses) one migration by hand.
 
@@ -76,7 +77,7 @@ def build_runbook(
             command="",
         )
         return _build(
-            connection, plan, "runbook", notes, shadow, shadow_database, applied
+            connection, plan, "runbook", notes, shadow, shadow_database, applied, ignore
         )
 
 
@@ -129,6 +130,7 @@ def build_plan(
     shadow_database: str | None = None,
     offline: bool = False,
     applied: set[tuple[str, str]] | None = None,
+    ignore: tuple[str, ...] = (),
 ) -> Runbook:
     """Return the runbook for everything ``migrate [app_label [target]]`` would do.
 
@@ -143,11 +145,13 @@ def build_plan(
         else:
             executor = planner.load(connection)
         plan = planner.plan(executor, app_label, target)
-        return _build(connection, plan, "plan", notes, shadow, shadow_database, applied)
+        return _build(
+            connection, plan, "plan", notes, shadow, shadow_database, applied, ignore
+        )
 
 
 def _build(
-    connection, plan, kind, notes, shadow, shadow_database, applied=None
+    connection, plan, kind, notes, shadow, shadow_database, applied=None, ignore=()
 ) -> Runbook:
     if plan.backwards:
         advice.check_reversible([item.migration for item in plan.items])
@@ -187,8 +191,16 @@ def _build(
     ]
     if not offline:
         _flag_data_loss(connection, plan, collected, sections)
+    _apply_rules(connection, sections, ignore, offline)
     for section in sections:
         every = section.flags + [f for op in section.operations for f in op.flags]
+        every += [
+            f
+            for group in [op.statements for op in section.operations]
+            + [section.deferred]
+            for statement in group
+            for f in statement.flags
+        ]
         section.flag_ids = list(dict.fromkeys(flag.id for flag in every))
     warnings = list(notes)
     for item in plan.items:
@@ -208,6 +220,38 @@ def _build(
         post=_post(connection, plan, kind, collected),
         warnings=warnings,
     )
+
+
+def _apply_rules(connection, sections, ignore, offline) -> None:
+    """Flag every statement with the safety rules it breaks, in run order."""
+    new_tables: set[str] = set()
+    for section in sections:
+        groups = [step.statements for step in section.operations] + [section.deferred]
+        for group in groups:
+            for statement in group:
+                table = rules.target_table(statement.sql)
+                ids = rules.check(statement.sql, connection.vendor, new_tables)
+                if "drop-table" in ids and f"new__{table}" in new_tables:
+                    # SQLite rebuilds a table: copy, drop, rename. Nothing is lost.
+                    ids.remove("drop-table")
+                statement.rules = [i for i in ids if i not in ignore]
+                statement.flags = [rules.flag(i) for i in statement.rules]
+                if {"drop-table", "drop-column"} & set(statement.rules) and table:
+                    column = rules.dropped_column(statement.sql)
+                    pk = None if offline else _primary_key(connection, table)
+                    statement.backup = rules.backup_command(
+                        connection, table, column, pk
+                    )
+                if statement.verb.startswith("CREATE TABLE") and table:
+                    new_tables.add(table)
+
+
+def _primary_key(connection, table) -> str | None:
+    try:
+        with connection.cursor() as cursor:
+            return connection.introspection.get_primary_key_column(cursor, table)
+    except DatabaseError:
+        return None
 
 
 def _collect(connection, plan, offline=False):

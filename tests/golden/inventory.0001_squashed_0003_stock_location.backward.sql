@@ -26,11 +26,17 @@ BEGIN;
 -- [2/2] Create model Stock (CreateModel)
 -- INFO [data-loss]: This step drops table inventory_stock, which is empty on
 -- this database.
+-- DANGER [drop-table]: DROP TABLE destroys the table and its data. Safer: Back
+-- it up first (see the backup command).
+-- Back up first: sqlite3 <tmp>/scratch.sqlite3 '.dump inventory_stock' > inventory_stock.sql
 DROP TABLE "inventory_stock";
 
 -- [1/2] Create model Warehouse (CreateModel)
 -- INFO [data-loss]: This step drops table inventory_warehouse, which is empty
 -- on this database.
+-- DANGER [drop-table]: DROP TABLE destroys the table and its data. Safer: Back
+-- it up first (see the backup command).
+-- Back up first: sqlite3 <tmp>/scratch.sqlite3 '.dump inventory_warehouse' > inventory_warehouse.sql
 DROP TABLE "inventory_warehouse";
 
 -- Bookkeeping: remove the migration's record.

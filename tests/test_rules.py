@@ -1,0 +1,77 @@
+"""Safety rules per statement, on the vendor where each applies: a sample
+migration that triggers it, and one that must not."""
+
+import pytest
+from django.db import connections
+
+from handmig import build_runbook
+from tests.schema import selected_backends
+from tests.test_runbook_model import _scratch_at
+
+BACKENDS = selected_backends()
+
+
+def _rules(alias, app, name, backwards=False, **kwargs):
+    runbook = build_runbook(
+        app, name, backwards=backwards, database_alias=alias, **kwargs
+    )
+    connections[alias].close()
+    section = runbook.migrations[0]
+    found = {}
+    for group in [op.statements for op in section.operations] + [section.deferred]:
+        for statement in group:
+            for rule in statement.rules:
+                found.setdefault(rule, []).append(statement)
+    return found
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_rules_on_existing_tables(backends, backend):
+    alias = _scratch_at(backend, ("shop", "0005"))
+    found = _rules(alias, "shop", "0006")
+    postgresql = backend == "postgresql"
+    assert ("pg-create-index-lock" in found) is postgresql
+    assert ("pg-add-check-validate" in found) is postgresql
+    assert ("pg-unique-constraint-lock" in found) is postgresql
+
+    alias = _scratch_at(backend, ("shop", "0002"))
+    found = _rules(alias, "shop", "0003")
+    assert ("pg-alter-column-type" in found) is postgresql
+    assert ("mysql-table-copy" in found) is (backend == "mysql")
+    # Silenced on request.
+    quiet = _rules(
+        alias, "shop", "0003", ignore=("pg-alter-column-type", "mysql-table-copy")
+    )
+    assert "pg-alter-column-type" not in quiet and "mysql-table-copy" not in quiet
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_no_lock_rules_on_a_table_the_runbook_creates(backends, backend):
+    alias = _scratch_at(backend)
+    found = _rules(alias, "shop", "0001")
+    # Indexes and foreign keys of brand new tables lock nothing anyone waits on.
+    assert not set(found) - {"rename-in-use"}
+    assert "rename-in-use" not in found
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_renames_and_drops_with_their_backup(backends, backend):
+    alias = _scratch_at(backend, ("shop", "0003"))
+    assert "rename-in-use" in _rules(alias, "shop", "0004")
+
+    alias = _scratch_at(backend, ("shop", "0004"))
+    dropped = _rules(alias, "shop", "0005")["drop-column"][0]
+    assert "subtitle" in dropped.backup and "shop_book" in dropped.backup
+    assert dropped.flags[0].level == "danger"
+
+    alias = _scratch_at(backend, ("shop", "0007"))
+    found = _rules(alias, "shop", "0007", backwards=True)
+    assert "shop_review" in found["drop-table"][0].backup
+    if backend == "postgresql":
+        assert "pg-drop-index-lock" not in found  # the table goes anyway
+
+    alias = _scratch_at(backend, ("shop", "0006"))
+    found = _rules(alias, "shop", "0006", backwards=True)
+    assert ("pg-drop-index-lock" in found) is (backend == "postgresql")
+    # A SQLite table rebuild drops the old table after copying it: no loss.
+    assert "drop-table" not in found
