@@ -205,6 +205,17 @@ def _add_output_options(command, shadow: bool = True) -> None:
         help="Do not flag this safety rule (repeatable), e.g. pg-create-index-lock.",
     )
     command.add_argument(
+        "--lock-timeout",
+        metavar="DURATION",
+        help="Give up on a lock after DURATION (500ms, 5s, 2min): the vendor's "
+        "SET statement opens each migration's section.",
+    )
+    command.add_argument(
+        "--statement-timeout",
+        metavar="DURATION",
+        help="Stop any statement that runs longer than DURATION (PostgreSQL, MariaDB).",
+    )
+    command.add_argument(
         "--applied",
         metavar="FILE",
         help="With --offline: the applied migrations, as written by "
@@ -261,7 +272,11 @@ def execute(options) -> str:
             f"Unknown rule {', '.join(unknown)}; the rules are: "
             f"{', '.join(sorted(RULES))}."
         )
+    from handmig import timeouts
+
     shadow = {
+        "lock_timeout": timeouts.parse(options.lock_timeout),
+        "statement_timeout": timeouts.parse(options.statement_timeout),
         "ignore": tuple(options.ignore),
         "shadow": options.shadow,
         "shadow_database": options.shadow_database,

@@ -122,6 +122,10 @@ class MigrationSection:
     begin: Statement | None
     commit: Statement | None
     statement_count: int
+    # Lock and statement timeouts, run first in the section, and what to do
+    # when one fires.
+    timeouts: list[Statement] = field(default_factory=list)
+    timeout_advice: str = ""
     # Applying it with Django instead of by hand (for its Python steps).
     migrate_command: str = ""
     fake_command: str = ""

@@ -17,7 +17,15 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError
 from django.db.migrations.recorder import MigrationRecorder
 
 import handmig
-from handmig import advice, bookkeeping, database, planner, rules, statements
+from handmig import (
+    advice,
+    bookkeeping,
+    database,
+    planner,
+    rules,
+    statements,
+    timeouts,
+)
 from handmig.collector import CollectedMigration, collect
 from handmig.errors import OfflineNeedsDatabase, ShadowFailed, ShadowNeeded
 from handmig.model import (
@@ -46,6 +54,8 @@ def build_runbook(
     offline: bool = False,
     applied: set[tuple[str, str]] | None = None,
     ignore: tuple[str, ...] = (),
+    lock_timeout: int | None = None,
+    statement_timeout: int | None = None,
 ) -> Runbook:
     """Return the runbook that applies (or reverses) one migration by hand.
 
@@ -77,7 +87,16 @@ def build_runbook(
             command="",
         )
         return _build(
-            connection, plan, "runbook", notes, shadow, shadow_database, applied, ignore
+            connection,
+            plan,
+            "runbook",
+            notes,
+            shadow,
+            shadow_database,
+            applied,
+            ignore,
+            lock_timeout,
+            statement_timeout,
         )
 
 
@@ -131,6 +150,8 @@ def build_plan(
     offline: bool = False,
     applied: set[tuple[str, str]] | None = None,
     ignore: tuple[str, ...] = (),
+    lock_timeout: int | None = None,
+    statement_timeout: int | None = None,
 ) -> Runbook:
     """Return the runbook for everything ``migrate [app_label [target]]`` would do.
 
@@ -146,12 +167,30 @@ def build_plan(
             executor = planner.load(connection)
         plan = planner.plan(executor, app_label, target)
         return _build(
-            connection, plan, "plan", notes, shadow, shadow_database, applied, ignore
+            connection,
+            plan,
+            "plan",
+            notes,
+            shadow,
+            shadow_database,
+            applied,
+            ignore,
+            lock_timeout,
+            statement_timeout,
         )
 
 
 def _build(
-    connection, plan, kind, notes, shadow, shadow_database, applied=None, ignore=()
+    connection,
+    plan,
+    kind,
+    notes,
+    shadow,
+    shadow_database,
+    applied=None,
+    ignore=(),
+    lock_timeout=None,
+    statement_timeout=None,
 ) -> Runbook:
     if plan.backwards:
         advice.check_reversible([item.migration for item in plan.items])
@@ -192,6 +231,12 @@ def _build(
     if not offline:
         _flag_data_loss(connection, plan, collected, sections)
     _apply_rules(connection, sections, ignore, offline)
+    if lock_timeout is not None or statement_timeout is not None:
+        for section in sections:
+            section.timeouts = timeouts.settings(
+                connection, lock_timeout, statement_timeout, section.transactional
+            )
+            section.timeout_advice = timeouts.advice(connection, section.transactional)
     for section in sections:
         every = section.flags + [f for op in section.operations for f in op.flags]
         every += [

@@ -116,6 +116,8 @@ def test_user_template(empty_sample_db, tmp_path):
 
 
 BAD_INPUT = [
+    ("bad duration", ["runbook", "shop", "0001", "--lock-timeout", "soon"], 2, "500ms"),
+    ("unknown rule", ["plan", "--ignore", "no-such-rule"], 2, "the rules are"),
     ("unknown app", ["runbook", "nosuchapp", "0001"], 2, "INSTALLED_APPS"),
     ("app without migrations", ["runbook", "handmig", "0001"], 2, "makemigrations"),
     ("ambiguous prefix", ["runbook", "shop", "00"], 2, "give more of the name"),

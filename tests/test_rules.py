@@ -4,8 +4,9 @@ migration that triggers it, and one that must not."""
 import pytest
 from django.db import connections
 
-from handmig import build_runbook
-from tests.schema import selected_backends
+from handmig import build_runbook, render, timeouts
+from handmig.errors import ConfigurationError
+from tests.schema import migration_rows, run_script, selected_backends
 from tests.test_runbook_model import _scratch_at
 
 BACKENDS = selected_backends()
@@ -75,3 +76,40 @@ def test_renames_and_drops_with_their_backup(backends, backend):
     assert ("pg-drop-index-lock" in found) is (backend == "postgresql")
     # A SQLite table rebuild drops the old table after copying it: no loss.
     assert "drop-table" not in found
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_timeouts_run_in_the_shell_client(backends, backend):
+    alias = _scratch_at(backend, ("shop", "0005"))
+    runbook = build_runbook(
+        "shop",
+        "0006",
+        database_alias=alias,
+        lock_timeout=5000,
+        statement_timeout=120000,
+    )
+    section = runbook.migrations[0]
+    verbs = [s.sql.split(" = ")[0] for s in section.timeouts]
+    expected = {
+        "postgresql": ["SET LOCAL lock_timeout", "SET LOCAL statement_timeout"],
+        "mysql": ["SET SESSION lock_wait_timeout", "SET SESSION max_statement_time"],
+        "sqlite": ["PRAGMA busy_timeout"],
+    }[backend]
+    assert verbs == expected
+    assert section.timeout_advice
+    connections[alias].close()
+    # The script with its timeouts runs as is, and does the migration.
+    run_script(backend, connections[alias].settings_dict, render(runbook, format="sql"))
+    assert ("shop", "0006_book_indexes_constraints") in migration_rows(
+        connections[alias]
+    )
+    connections[alias].close()
+
+
+def test_durations():
+    assert timeouts.parse("500ms") == 500
+    assert timeouts.parse("5s") == 5000
+    assert timeouts.parse("2min") == 120000
+    assert timeouts.parse("3") == 3000
+    with pytest.raises(ConfigurationError, match="500ms, 5s or 2min"):
+        timeouts.parse("soon")
