@@ -281,7 +281,9 @@ def execute(options) -> str:
         "shadow": options.shadow,
         "shadow_database": options.shadow_database,
         "offline": options.offline,
-        "applied": read_applied(options.applied) if options.applied else None,
+        "applied": frozenset(read_applied(options.applied))
+        if options.applied
+        else None,
     }
     if options.command == "plan":
         runbook = build_plan(

@@ -11,6 +11,7 @@ import datetime
 import hashlib
 import os
 import sys
+from dataclasses import dataclass
 
 import django
 from django.db import DEFAULT_DB_ALIAS, DatabaseError
@@ -27,7 +28,12 @@ from handmig import (
     timeouts,
 )
 from handmig.collector import CollectedMigration, collect
-from handmig.errors import OfflineNeedsDatabase, ShadowFailed, ShadowNeeded
+from handmig.errors import (
+    ConfigurationError,
+    OfflineNeedsDatabase,
+    ShadowFailed,
+    ShadowNeeded,
+)
 from handmig.model import (
     Check,
     Header,
@@ -40,7 +46,24 @@ from handmig.model import (
 )
 from handmig.shadow import shadow as make_shadow
 
-SHADOW_MODES = ("auto", "always", "never")
+
+@dataclass(frozen=True)
+class Options:
+    """How to generate: where the SQL may come from, and what to add to it."""
+
+    shadow: str = "auto"  # "auto", "always" or "never"
+    shadow_database: str | None = None
+    offline: bool = False
+    applied: frozenset[tuple[str, str]] | None = None  # offline: what is applied
+    ignore: tuple[str, ...] = ()  # safety rules not to flag
+    lock_timeout: int | None = None  # milliseconds
+    statement_timeout: int | None = None
+
+    def __post_init__(self):
+        if self.shadow not in ("auto", "always", "never"):
+            raise ConfigurationError(
+                f"shadow={self.shadow!r}: use 'auto', 'always' or 'never'."
+            )
 
 
 def build_runbook(
@@ -49,30 +72,26 @@ def build_runbook(
     *,
     backwards: bool = False,
     database_alias: str = DEFAULT_DB_ALIAS,
-    shadow: str = "auto",
-    shadow_database: str | None = None,
-    offline: bool = False,
-    applied: set[tuple[str, str]] | None = None,
-    ignore: tuple[str, ...] = (),
-    lock_timeout: int | None = None,
-    statement_timeout: int | None = None,
+    **options,
 ) -> Runbook:
     """Return the runbook that applies (or reverses) one migration by hand.
 
     ``migration_name`` is a unique prefix of the name, as with sqlmigrate.
-    ``offline`` never connects: the applied migrations are ``applied``, or
-    by default exactly those the migration depends on (and itself, to
-    reverse it), as sqlmigrate assumes.
+    ``options`` are the fields of Options. Offline, the applied migrations
+    are ``applied``, or by default exactly those the migration depends on
+    (and itself, to reverse it), as sqlmigrate assumes.
     """
-    opener = database.offline if offline else database.read_only
+    opts = Options(**options)
+    applied = opts.applied
+    opener = database.offline if opts.offline else database.read_only
     with opener(database_alias) as (connection, notes):
-        if offline:
+        if opts.offline:
             executor = planner.load_offline(connection, applied or set())
             migration = planner.resolve(executor.loader, app_label, migration_name)
             if applied is None:
                 key = (migration.app_label, migration.name)
                 before = set(executor.loader.graph.forwards_plan(key))
-                applied = before if backwards else before - {key}
+                applied = frozenset(before if backwards else before - {key})
                 executor = planner.load_offline(connection, applied)
                 migration = executor.loader.graph.nodes[key]
         else:
@@ -86,18 +105,7 @@ def build_runbook(
             targets=[(migration.app_label, migration.name)],
             command="",
         )
-        return _build(
-            connection,
-            plan,
-            "runbook",
-            notes,
-            shadow,
-            shadow_database,
-            applied,
-            ignore,
-            lock_timeout,
-            statement_timeout,
-        )
+        return _build(connection, plan, "runbook", notes, opts, applied)
 
 
 def build_record(
@@ -145,53 +153,27 @@ def build_plan(
     target: str | None = None,
     *,
     database_alias: str = DEFAULT_DB_ALIAS,
-    shadow: str = "auto",
-    shadow_database: str | None = None,
-    offline: bool = False,
-    applied: set[tuple[str, str]] | None = None,
-    ignore: tuple[str, ...] = (),
-    lock_timeout: int | None = None,
-    statement_timeout: int | None = None,
+    **options,
 ) -> Runbook:
     """Return the runbook for everything ``migrate [app_label [target]]`` would do.
 
-    ``offline`` never connects: the applied migrations are ``applied``, by
-    default none (a new database).
+    ``options`` are the fields of Options. Offline, the applied migrations
+    are ``applied``, by default none (a new database).
     """
-    opener = database.offline if offline else database.read_only
+    opts = Options(**options)
+    opener = database.offline if opts.offline else database.read_only
     with opener(database_alias) as (connection, notes):
-        if offline:
-            applied = applied or set()
+        applied = opts.applied
+        if opts.offline:
+            applied = applied or frozenset()
             executor = planner.load_offline(connection, applied)
         else:
             executor = planner.load(connection)
         plan = planner.plan(executor, app_label, target)
-        return _build(
-            connection,
-            plan,
-            "plan",
-            notes,
-            shadow,
-            shadow_database,
-            applied,
-            ignore,
-            lock_timeout,
-            statement_timeout,
-        )
+        return _build(connection, plan, "plan", notes, opts, applied)
 
 
-def _build(
-    connection,
-    plan,
-    kind,
-    notes,
-    shadow,
-    shadow_database,
-    applied=None,
-    ignore=(),
-    lock_timeout=None,
-    statement_timeout=None,
-) -> Runbook:
+def _build(connection, plan, kind, notes, opts: Options, applied) -> Runbook:
     if plan.backwards:
         advice.check_reversible([item.migration for item in plan.items])
     offline = database.is_offline(connection)
@@ -202,16 +184,16 @@ def _build(
             raise OfflineNeedsDatabase(
                 f"{reason}; generate it with a database connection."
             )
-    elif shadow == "always" or shadow_database:
-        collected, resolved = _collect_on_shadow(connection, plan, shadow_database)
+    elif opts.shadow == "always" or opts.shadow_database:
+        collected, resolved = _collect_on_shadow(connection, plan, opts.shadow_database)
     else:
         collected, reason = _collect(connection, plan)
-        if not reason and connection.vendor == "sqlite" and shadow == "auto":
+        if not reason and connection.vendor == "sqlite" and opts.shadow == "auto":
             # A copy of a SQLite file is cheap: run Python steps on one, so
             # that any SQL they issue themselves is in the runbook too.
             reason = _python_steps(plan)
         if reason:
-            if shadow == "never" or connection.vendor != "sqlite":
+            if opts.shadow == "never" or connection.vendor != "sqlite":
                 # Creating databases on a server is not done unasked.
                 raise ShadowNeeded(
                     f"{reason}; rerun with --shadow (handmig makes and drops a "
@@ -230,11 +212,14 @@ def _build(
     ]
     if not offline:
         _flag_data_loss(connection, plan, collected, sections)
-    _apply_rules(connection, sections, ignore, offline)
-    if lock_timeout is not None or statement_timeout is not None:
+    _apply_rules(connection, sections, opts.ignore, offline)
+    if opts.lock_timeout is not None or opts.statement_timeout is not None:
         for section in sections:
             section.timeouts = timeouts.settings(
-                connection, lock_timeout, statement_timeout, section.transactional
+                connection,
+                opts.lock_timeout,
+                opts.statement_timeout,
+                section.transactional,
             )
             section.timeout_advice = timeouts.advice(connection, section.transactional)
     for section in sections:
