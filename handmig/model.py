@@ -61,6 +61,8 @@ class OperationStep:
     reverse_python: PythonCode | None = None  # what would undo it
     introspected_from: str | None = None  # alias whose catalog named objects
     flags: list[Flag] = field(default_factory=list)
+    # Queries that prove the step happened (objects created or removed).
+    verify: list[Check] = field(default_factory=list)
 
 
 @dataclass
@@ -122,6 +124,8 @@ class MigrationSection:
     begin: Statement | None
     commit: Statement | None
     statement_count: int
+    # Queries that prove the deferred SQL ran.
+    deferred_verify: list[Check] = field(default_factory=list)
     # Lock and statement timeouts, run first in the section, and what to do
     # when one fires.
     timeouts: list[Statement] = field(default_factory=list)

@@ -26,6 +26,7 @@ from handmig import (
     rules,
     statements,
     timeouts,
+    verify,
 )
 from handmig.collector import CollectedMigration, collect
 from handmig.errors import (
@@ -213,6 +214,12 @@ def _build(connection, plan, kind, notes, opts: Options, applied) -> Runbook:
     if not offline:
         _flag_data_loss(connection, plan, collected, sections)
     _apply_rules(connection, sections, opts.ignore, offline)
+    for section in sections:
+        for step in section.operations:
+            step.verify = verify.checks(connection, [s.sql for s in step.statements])
+        section.deferred_verify = verify.checks(
+            connection, [s.sql for s in section.deferred]
+        )
     if opts.lock_timeout is not None or opts.statement_timeout is not None:
         for section in sections:
             section.timeouts = timeouts.settings(

@@ -30,6 +30,8 @@ BEGIN;
 -- it up first (see the backup command).
 -- Back up first: sqlite3 <tmp>/scratch.sqlite3 '.dump inventory_stock' > inventory_stock.sql
 DROP TABLE "inventory_stock";
+-- verify: table inventory_stock is gone (expect 0)
+-- SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'inventory_stock';
 
 -- [1/2] Create model Warehouse (CreateModel)
 -- INFO [data-loss]: This step drops table inventory_warehouse, which is empty
@@ -38,6 +40,8 @@ DROP TABLE "inventory_stock";
 -- it up first (see the backup command).
 -- Back up first: sqlite3 <tmp>/scratch.sqlite3 '.dump inventory_warehouse' > inventory_warehouse.sql
 DROP TABLE "inventory_warehouse";
+-- verify: table inventory_warehouse is gone (expect 0)
+-- SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'inventory_warehouse';
 
 -- Bookkeeping: remove the migration's record.
 DELETE FROM "django_migrations" WHERE ("app" = 'inventory' AND "name" = '0001_initial') OR ("app" = 'inventory' AND "name" = '0002_stock') OR ("app" = 'inventory' AND "name" = '0003_stock_location') OR ("app" = 'inventory' AND "name" = '0001_squashed_0003_stock_location');

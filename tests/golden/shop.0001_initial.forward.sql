@@ -26,13 +26,21 @@ BEGIN;
 
 -- [1/3] Create model Author (CreateModel)
 CREATE TABLE "shop_author" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "name" varchar(100) NOT NULL, "email" varchar(254) NOT NULL UNIQUE);
+-- verify: table shop_author exists (expect 1)
+-- SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'shop_author';
 
 -- [2/3] Create model Tag (CreateModel)
 CREATE TABLE "shop_tag" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "name" varchar(50) NOT NULL);
+-- verify: table shop_tag exists (expect 1)
+-- SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'shop_tag';
 
 -- [3/3] Create model Book (CreateModel)
 CREATE TABLE "shop_book" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "title" varchar(200) NOT NULL, "published" date NULL, "author_id" bigint NOT NULL REFERENCES "shop_author" ("id") DEFERRABLE INITIALLY DEFERRED);
 CREATE TABLE "shop_book_tags" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "book_id" bigint NOT NULL REFERENCES "shop_book" ("id") DEFERRABLE INITIALLY DEFERRED, "tag_id" bigint NOT NULL REFERENCES "shop_tag" ("id") DEFERRABLE INITIALLY DEFERRED);
+-- verify: table shop_book exists (expect 1)
+-- SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'shop_book';
+-- verify: table shop_book_tags exists (expect 1)
+-- SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'shop_book_tags';
 
 -- Deferred SQL: Django runs it at the end of the migration.
 -- queued by operation 3: Create model Book
