@@ -56,10 +56,7 @@ def add_commands(parser, django_options: bool = False) -> None:
         "--backwards, reverses) one migration by hand: its SQL statement by "
         "statement, the django_migrations bookkeeping, and the checks around them.",
     )
-    runbook.add_argument("app_label", help="App label of the migration's app.")
-    runbook.add_argument(
-        "migration_name", help="Migration name, or a unique prefix of it (0003)."
-    )
+    _add_migration_arguments(runbook)
     runbook.add_argument(
         "--backwards",
         action="store_true",
@@ -96,8 +93,7 @@ def add_commands(parser, django_options: bool = False) -> None:
         "'migrate --fake' would make, for statements already run by hand on a "
         "server where the migration file is not available.",
     )
-    record.add_argument("app_label", help="App label of the migration's app.")
-    record.add_argument("migration_name", help="Migration name or unique prefix.")
+    _add_migration_arguments(record)
     record.add_argument(
         "--backwards", action="store_true", help="Remove the record instead."
     )
@@ -111,8 +107,7 @@ def add_commands(parser, django_options: bool = False) -> None:
         "applied migration once more, with the names from this database, and "
         "the same done by hand in SQL.",
     )
-    rerun.add_argument("app_label", help="App label of the migration's app.")
-    rerun.add_argument("migration_name", help="Migration name or unique prefix.")
+    _add_migration_arguments(rerun)
     _add_output_options(rerun, shadow=False)
 
     status = commands.add_parser(
@@ -137,6 +132,13 @@ def add_commands(parser, django_options: bool = False) -> None:
     )
     status.add_argument(
         "-o", "--output", metavar="FILE", help="Write to FILE instead of stdout."
+    )
+
+
+def _add_migration_arguments(command) -> None:
+    command.add_argument("app_label", help="App label of the migration's app.")
+    command.add_argument(
+        "migration_name", help="Migration name, or a unique prefix of it (0003)."
     )
 
 
