@@ -21,11 +21,35 @@ class Flag:
 
 
 @dataclass
+class OnlineChange:
+    """An ALTER TABLE run through an online schema change tool instead of pasted.
+
+    The tool copies the table in the background and swaps it in, so writes
+    are not blocked for the length of the copy.
+    """
+
+    tool: str  # "pt-online-schema-change" or "gh-ost"
+    table: str
+    alter: str  # the clauses, as the tool's --alter takes them
+    dry_run: str  # command that checks everything and changes nothing
+    execute: str  # command that makes the change
+    merged: int = 1  # statements of the migration this one run stands for
+
+
+@dataclass
 class Statement:
     """One SQL statement, ending in ';', ready to paste into a shell client."""
 
     sql: str
     verb: str  # e.g. "CREATE TABLE", "ALTER TABLE", "INSERT", "BEGIN"
+    # What it does, read from the statement: kind ("create", "alter",
+    # "drop", "index", "constraint", "data", "transaction", "session",
+    # "other"), the table it works on, whether it destroys data, and the
+    # lock it takes on this vendor ("" where it takes none worth naming).
+    kind: str = ""
+    table: str | None = None
+    destructive: bool = False
+    lock: str = ""
     # Operation number that produced a deferred statement (indexes and
     # foreign keys Django runs at the end of the migration).
     origin: int | None = None
@@ -35,6 +59,10 @@ class Statement:
     rules: list[str] = field(default_factory=list)
     flags: list[Flag] = field(default_factory=list)
     backup: str | None = None
+    # With --pt-osc/--gh-ost: the tool's commands that replace pasting
+    # ``sql``; or why the statement stays plain SQL.
+    online: OnlineChange | None = None
+    online_note: str = ""
 
 
 @dataclass
