@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from handmig import classify
 from handmig.errors import OfflineNeedsDatabase
 
 # Introspection methods whose answers end up as object names in the SQL
@@ -52,6 +53,9 @@ class CollectedOperation:
     lookups: list[tuple[str, set[str]]] = field(default_factory=list)
     ran_python: bool = False  # executed (shadow); its chunks came from Python
     dropped: list[tuple[str, str | None]] = field(default_factory=list)
+    # The table the operation works on, as it was before: what its ALTERs
+    # cost on MySQL/MariaDB, and whether online schema tools can take them.
+    tables: dict[str, classify.Table] = field(default_factory=dict)
 
 
 @dataclass
@@ -110,6 +114,9 @@ def collect(
                     # migrate runs it as Python; there is no SQL to collect.
                     continue
                 item.ran_python = True
+            item.tables = _tables(
+                connection, migration.app_label, operation, from_state
+            )
             start = len(sink)
             with (
                 _watch_introspection(connection, refuse=offline) as seen,
@@ -173,6 +180,19 @@ def _backward_steps(migration, state):
         # Unapplying goes from the state after the operation to the one before.
         to_run.insert(0, (number, operation, new_state, old_state))
     return to_run, new_state
+
+
+def _tables(connection, app_label, operation, state) -> dict[str, classify.Table]:
+    """Return the table of the model ``operation`` works on, as in ``state``."""
+    name = getattr(operation, "model_name", None) or getattr(operation, "name", None)
+    # Only a state that is rendered already: rendering one costs more than
+    # the answer is worth.
+    if not isinstance(name, str) or "apps" not in state.__dict__:
+        return {}
+    if (app_label, name.lower()) not in state.models:
+        return {}
+    model = state.apps.get_model(app_label, name)
+    return {model._meta.db_table: classify.read_table(model, connection)}
 
 
 def _run(migration, operation, editor, from_state, to_state, backwards, offline):

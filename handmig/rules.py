@@ -98,7 +98,7 @@ RULES = {
             "mysql-table-copy",
             ("mysql",),
             "warning",
-            "This ALTER changes a column's definition: MySQL/MariaDB copy the "
+            "MySQL/MariaDB cannot do this ALTER in place: they copy the "
             "table (ALGORITHM=COPY) and block writes meanwhile.",
             "Run it with pt-online-schema-change or gh-ost.",
         ),
@@ -131,8 +131,13 @@ RULES = {
 _VOLATILE = {"NOW", "CLOCK_TIMESTAMP", "RANDOM", "GEN_RANDOM_UUID", "UUID_GENERATE_V4"}
 
 
-def check(sql: str, vendor: str, new_tables: set[str]) -> list[str]:
-    """Return the ids of the rules ``sql`` breaks on ``vendor``."""
+def check(
+    sql: str, vendor: str, new_tables: set[str], algorithm: str | None = None
+) -> list[str]:
+    """Return the ids of the rules ``sql`` breaks on ``vendor``.
+
+    ``algorithm`` is what MySQL/MariaDB would use for it (handmig.classify).
+    """
     words = _keywords(sql)
     names = _names(sql)
     table = _table(sql)
@@ -171,9 +176,8 @@ def check(sql: str, vendor: str, new_tables: set[str]) -> list[str]:
             found.append("pg-set-not-null")
         if _has(words, "ADD", "COLUMN") and "DEFAULT" in words and names & _VOLATILE:
             found.append("pg-volatile-default")
-    if vendor == "mysql" and words[:2] == ["ALTER", "TABLE"]:
-        if "MODIFY" in words or _has(words, "CHANGE"):
-            found.append("mysql-table-copy")
+    if vendor == "mysql" and algorithm == "COPY":
+        found.append("mysql-table-copy")
     return found
 
 

@@ -21,6 +21,7 @@ import handmig
 from handmig import (
     advice,
     bookkeeping,
+    classify,
     database,
     planner,
     rules,
@@ -28,6 +29,7 @@ from handmig import (
     timeouts,
     verify,
 )
+from handmig import online as online_schema
 from handmig.collector import CollectedMigration, collect
 from handmig.errors import (
     ConfigurationError,
@@ -59,11 +61,16 @@ class Options:
     ignore: tuple[str, ...] = ()  # safety rules not to flag
     lock_timeout: int | None = None  # milliseconds
     statement_timeout: int | None = None
+    online: str | None = None  # "pt-osc" or "gh-ost": ALTERs through the tool
 
     def __post_init__(self):
         if self.shadow not in ("auto", "always", "never"):
             raise ConfigurationError(
                 f"shadow={self.shadow!r}: use 'auto', 'always' or 'never'."
+            )
+        if self.online not in (None, *online_schema.TOOLS):
+            raise ConfigurationError(
+                f"online={self.online!r}: use one of {', '.join(online_schema.TOOLS)}."
             )
 
 
@@ -213,13 +220,15 @@ def _build(connection, plan, kind, notes, opts: Options, applied) -> Runbook:
     ]
     if not offline:
         _flag_data_loss(connection, plan, collected, sections)
-    _apply_rules(connection, sections, opts.ignore, offline)
+    _apply_rules(connection, sections, collected, opts.ignore, offline)
     for section in sections:
         for step in section.operations:
             step.verify = verify.checks(connection, [s.sql for s in step.statements])
         section.deferred_verify = verify.checks(
             connection, [s.sql for s in section.deferred]
         )
+    if opts.online:
+        online_schema.apply(connection, sections, collected, opts.online)
     if opts.lock_timeout is not None or opts.statement_timeout is not None:
         for section in sections:
             section.timeouts = timeouts.settings(
@@ -259,28 +268,49 @@ def _build(connection, plan, kind, notes, opts: Options, applied) -> Runbook:
     )
 
 
-def _apply_rules(connection, sections, ignore, offline) -> None:
-    """Flag every statement with the safety rules it breaks, in run order."""
+def _apply_rules(connection, sections, collected, ignore, offline) -> None:
+    """Classify every statement and flag the safety rules it breaks, in run order."""
     new_tables: set[str] = set()
-    for section in sections:
-        groups = [step.statements for step in section.operations] + [section.deferred]
-        for group in groups:
-            for statement in group:
-                table = rules.target_table(statement.sql)
-                ids = rules.check(statement.sql, connection.vendor, new_tables)
-                if "drop-table" in ids and f"new__{table}" in new_tables:
-                    # SQLite rebuilds a table: copy, drop, rename. Nothing is lost.
-                    ids.remove("drop-table")
-                statement.rules = [i for i in ids if i not in ignore]
-                statement.flags = [rules.flag(i) for i in statement.rules]
-                if {"drop-table", "drop-column"} & set(statement.rules) and table:
-                    column = rules.dropped_column(statement.sql)
-                    pk = None if offline else _primary_key(connection, table)
-                    statement.backup = rules.backup_command(
-                        connection, table, column, pk
-                    )
-                if statement.verb.startswith("CREATE TABLE") and table:
-                    new_tables.add(table)
+    for section, result in zip(sections, collected, strict=True):
+        for step, columns in _with_tables(section, result):
+            for statement in step:
+                _classify(connection, statement, columns, new_tables, ignore, offline)
+
+
+def _with_tables(section, result):
+    """Yield each statement group with the tables as they were before it ran."""
+    every: dict = {}
+    for step, operation in zip(section.operations, result.operations, strict=True):
+        yield step.statements, classify.Columns(operation.tables)
+        for table, info in operation.tables.items():
+            every.setdefault(table, info)
+    yield section.deferred, classify.Columns(every)
+
+
+def _classify(connection, statement, columns, new_tables, ignore, offline) -> None:
+    table = rules.target_table(statement.sql)
+    statement.kind = classify.kind(statement.sql)
+    statement.table = table
+    statement.destructive = classify.destructive(statement.sql, columns)
+    statement.lock = classify.lock(statement.sql, connection.vendor, columns)
+    algorithm = (
+        classify.mysql_algorithm(statement.sql, columns)
+        if connection.vendor == "mysql"
+        else None
+    )
+    ids = rules.check(statement.sql, connection.vendor, new_tables, algorithm)
+    if "drop-table" in ids and f"new__{table}" in new_tables:
+        # SQLite rebuilds a table: copy, drop, rename. Nothing is lost.
+        ids.remove("drop-table")
+        statement.destructive = False
+    statement.rules = [i for i in ids if i not in ignore]
+    statement.flags = [rules.flag(i) for i in statement.rules]
+    if {"drop-table", "drop-column"} & set(statement.rules) and table:
+        column = rules.dropped_column(statement.sql)
+        pk = None if offline else _primary_key(connection, table)
+        statement.backup = rules.backup_command(connection, table, column, pk)
+    if statement.verb.startswith("CREATE TABLE") and table:
+        new_tables.add(table)
 
 
 def _primary_key(connection, table) -> str | None:

@@ -1,3 +1,4 @@
+import datetime
 import inspect
 
 from django.db import models
@@ -58,3 +59,15 @@ class Review(models.Model):
                 fields=["book", "reviewer"], name="shop_review_book_reviewer_uniq"
             ),
         ]
+
+
+class Promotion(models.Model):
+    # A table no foreign key points at: online schema change tools can take
+    # its ALTERs (shop.0014), until shop.0015 gives it a foreign key.
+    code = models.CharField(max_length=20)
+    percent = models.PositiveSmallIntegerField()
+    starts = models.DateField(default=datetime.date(2020, 1, 1))
+    book = models.ForeignKey(Book, models.SET_NULL, null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["code"], name="shop_promo_code_idx")]
