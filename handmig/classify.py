@@ -39,6 +39,7 @@ class Table:
     keyed: bool  # has a primary or unique key
     references: set[str]  # tables its foreign key constraints point at
     referenced_by: set[str]  # tables whose foreign key constraints point at it
+    checks: bool = False  # has CHECK constraints
 
 
 def read_table(model, connection) -> Table:
@@ -65,7 +66,10 @@ def read_table(model, connection) -> Table:
         and not rel.many_to_many
     }
     keyed = meta.pk is not None or any(f.unique for f in meta.local_concrete_fields)
-    return Table(columns, keyed, references, referenced_by)
+    checks = any(
+        field.db_check(connection) for field in meta.local_concrete_fields
+    ) or any(type(c).__name__ == "CheckConstraint" for c in meta.constraints)
+    return Table(columns, keyed, references, referenced_by, checks)
 
 
 def _indexed_columns(meta) -> set[str]:
@@ -305,10 +309,12 @@ def _widens_varchar(old: str, new: str) -> bool:
     before, after = _VARCHAR.match(old), _VARCHAR.match(new)
     if not (before and after):
         return False
-    # utf8mb4 takes up to 4 bytes a character; the length prefix grows from
-    # one byte to two at 256 bytes, and crossing that copies the table.
+    # utf8mb4 takes up to 4 bytes a character. InnoDB stores lengths under
+    # 128 bytes in one byte whatever the maximum, so those grow freely; a
+    # column of 128 to 255 bytes has a one-byte length that cannot grow
+    # past 255 without a copy.
     a, b = int(before.group(1)) * 4, int(after.group(1)) * 4
-    return b >= a and (a > 255) == (b > 255)
+    return b >= a and (a < 128 or a > 255 or b <= 255)
 
 
 def _narrows(old: str, new: str) -> bool:

@@ -128,6 +128,12 @@ def _refusal(run, table, tool, columns) -> str:
             "recreate the table's own foreign keys under new names. Run it as "
             "SQL, or plan that by hand."
         )
+    if info.checks:
+        return (
+            f"{table} has CHECK constraints, which {name} recreates under new "
+            "names (with a leading '_'): a later migration that removes one by "
+            "name would fail. Run it as SQL."
+        )
     if any("UNIQUE" in w or classify.has_sequence(w, "PRIMARY", "KEY") for w in words):
         return (
             f"{name} copies rows skipping duplicates: a new unique key would "
@@ -162,8 +168,15 @@ def _merge(connection, run, table, tool) -> Statement:
     for field in ("kind", "table", "destructive", "lock"):
         setattr(merged, field, getattr(run[0], field))
     merged.destructive = any(s.destructive for s in run)
-    merged.rules = list(dict.fromkeys(r for s in run for r in s.rules))
-    merged.flags = list({f.id: f for s in run for f in s.flags}.values())
+    # The tool is the safer way the table-copy rule asks for.
+    merged.rules = list(
+        dict.fromkeys(r for s in run for r in s.rules if r != "mysql-table-copy")
+    )
+    merged.flags = [
+        f
+        for f in {f.id: f for s in run for f in s.flags}.values()
+        if f.id in merged.rules
+    ]
     merged.backup = next((s.backup for s in run if s.backup), None)
     merged.origin = run[0].origin
     merged.origin_description = run[0].origin_description
@@ -200,22 +213,23 @@ def _commands(connection, table, alter, tool) -> tuple[str, str]:
             shlex.join(base + ["--dry-run", dsn]),
             shlex.join(base + ["--execute", dsn]),
         )
-    base = ["gh-ost"]
+    parts = ["gh-ost"]
     for option, key in (("--host", "HOST"), ("--port", "PORT"), ("--user", "USER")):
         if settings.get(key):
-            base.append(f"{option}={settings[key]}")
+            parts.append(f"{option}={shlex.quote(str(settings[key]))}")
     if settings.get("PASSWORD"):
-        base.append("--ask-pass")
-    base += [
-        f"--database={name}",
-        f"--table={table}",
-        f"--alter={alter}",
-        # Run on the server it connects to; drop this on a replica set up
-        # for gh-ost to read the binary log from.
+        parts.append("--ask-pass")
+    parts += [
+        f"--database={shlex.quote(name)}",
+        f"--table={shlex.quote(table)}",
+        f"--alter={shlex.quote(alter)}",
+        # Run on the server it connects to; drop this when gh-ost reads the
+        # binary log from a replica.
         "--allow-on-master",
         "--verbose",
     ]
-    return shlex.join(base), shlex.join(base + ["--execute"])
+    base = " ".join(parts)
+    return base, base + " --execute"
 
 
 def _is_alter(statement: Statement) -> bool:
