@@ -36,7 +36,7 @@ EXIT_CODES = {
     ShadowFailed: 8,
     OfflineNeedsDatabase: 9,
 }
-FORMATS = ("markdown", "sql", "json")
+FORMATS = ("markdown", "sql", "html", "json")
 
 
 def add_commands(parser, django_options: bool = False) -> None:
@@ -160,6 +160,13 @@ def _add_output_options(command, shadow: bool = True) -> None:
         help="Render with this Jinja2 template instead of a built-in format.",
     )
     command.add_argument(
+        "--template-dir",
+        metavar="DIR",
+        help="Use DIR's runbook.md.j2, runbook.sql.j2 or runbook.html.j2 instead "
+        "of the shipped one for --format; --template files can include or "
+        "extend DIR's templates too.",
+    )
+    command.add_argument(
         "-o",
         "--output",
         metavar="FILE",
@@ -217,6 +224,24 @@ def _add_output_options(command, shadow: bool = True) -> None:
         metavar="DURATION",
         help="Stop any statement that runs longer than DURATION (PostgreSQL, MariaDB).",
     )
+    tools = command.add_mutually_exclusive_group()
+    tools.add_argument(
+        "--pt-osc",
+        dest="online",
+        action="store_const",
+        const="pt-osc",
+        help="MySQL/MariaDB: run each ALTER TABLE that copies or rebuilds a "
+        "table through pt-online-schema-change (a --dry-run, then --execute); "
+        "the runbook says why the others stay SQL.",
+    )
+    tools.add_argument(
+        "--gh-ost",
+        dest="online",
+        action="store_const",
+        const="gh-ost",
+        help="MySQL/MariaDB: the same with gh-ost (no foreign keys, no triggers; "
+        "it needs the binary log in ROW format).",
+    )
     command.add_argument(
         "--applied",
         metavar="FILE",
@@ -241,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
 def execute(options) -> str:
     """Run the command in ``options`` and return the rendered runbook."""
     # Imported here: Django models can only be imported after setup().
-    from handmig.render import render, render_status
+    from handmig.render import render_status
     from handmig.rerun import build_rerun
     from handmig.runbook import build_plan, build_record, build_runbook
     from handmig.status import read_applied, status
@@ -258,12 +283,12 @@ def execute(options) -> str:
             backwards=options.backwards,
             database_alias=options.database,
         )
-        return render(runbook, format=options.format, template=options.template)
+        return _render(runbook, options)
     if options.command == "rerun":
         runbook = build_rerun(
             options.app_label, options.migration_name, database_alias=options.database
         )
-        return render(runbook, format=options.format, template=options.template)
+        return _render(runbook, options)
     if options.applied and not options.offline:
         raise ConfigurationError("--applied goes with --offline; add --offline.")
     from handmig.rules import RULES
@@ -280,6 +305,7 @@ def execute(options) -> str:
         "lock_timeout": timeouts.parse(options.lock_timeout),
         "statement_timeout": timeouts.parse(options.statement_timeout),
         "ignore": tuple(options.ignore),
+        "online": options.online,
         "shadow": options.shadow,
         "shadow_database": options.shadow_database,
         "offline": options.offline,
@@ -302,7 +328,19 @@ def execute(options) -> str:
             database_alias=options.database,
             **shadow,
         )
-    return render(runbook, format=options.format, template=options.template)
+    return _render(runbook, options)
+
+
+def _render(runbook, options) -> str:
+    """Render ``runbook`` as the output options ask."""
+    from handmig.render import render
+
+    return render(
+        runbook,
+        format=options.format,
+        template=options.template,
+        template_dir=options.template_dir,
+    )
 
 
 def deliver(options, text: str, stdout) -> None:
