@@ -1,4 +1,4 @@
-"""Golden Markdown and SQL runbooks for the sample project on SQLite.
+"""Golden Markdown, SQL and HTML runbooks for the sample project on SQLite.
 
 They are reviewed like code. After a deliberate change, regenerate them with
 
@@ -29,6 +29,7 @@ CASES = [
     ("shop", "0004_rename_published_book_published_on", False, "0003", "markdown"),
     ("shop", "0009_seed_tags", False, "0008", "markdown"),
     ("shop", "0010_author_bio_backfill", False, "0009", "markdown"),
+    ("shop", "0010_author_bio_backfill", False, "0009", "html"),
     ("shop", "0010_author_bio_backfill", True, "0010", "markdown"),
     ("shop", "0011_book_isbn", False, "0010", "markdown"),
     ("inventory", "0001_squashed_0003_stock_location", False, "zero", "markdown"),
@@ -38,7 +39,7 @@ CASES = [
 
 def _name(app, migration, backwards, fmt):
     direction = "backward" if backwards else "forward"
-    suffix = "md" if fmt == "markdown" else "sql"
+    suffix = {"markdown": "md", "sql": "sql", "html": "html"}[fmt]
     return f"{app}.{migration}.{direction}.{suffix}"
 
 
