@@ -135,6 +135,12 @@ BAD_INPUT = [
         5,
         "not found",
     ),
+    (
+        "missing template directory",
+        ["runbook", "shop", "0001", "--template-dir", "/nonexistent-templates"],
+        5,
+        "check --template-dir",
+    ),
 ]
 
 
