@@ -21,8 +21,6 @@ def build_plan(*args, **kwargs):
     return build(*args, **kwargs)
 
 
-def render(*args, **kwargs):
-    """Render a runbook model as text (see handmig.render)."""
-    from handmig.render import render as render_runbook
-
-    return render_runbook(*args, **kwargs)
+# Imported here, not lazily: importing the submodule handmig.render later
+# would otherwise replace this name with the module. It needs no Django.
+from handmig.render import render  # noqa: E402

@@ -163,7 +163,11 @@ def check(
                 found.append("pg-create-index-lock")
         if words[:2] == ["DROP", "INDEX"] and "CONCURRENTLY" not in words:
             found.append("pg-drop-index-lock")
-        if _has(words, "ADD", "CONSTRAINT") and "NOT VALID" not in " ".join(words):
+        validated = "NOT VALID" not in " ".join(words)
+        if validated and _has(words, "ADD", "COLUMN") and "REFERENCES" in words:
+            # A new column's inline foreign key is checked like any other.
+            found.append("pg-add-foreign-key-validate")
+        if _has(words, "ADD", "CONSTRAINT") and validated:
             if _has(words, "FOREIGN", "KEY"):
                 found.append("pg-add-foreign-key-validate")
             if "CHECK" in words:

@@ -38,12 +38,56 @@ def test_rules_on_existing_tables(backends, backend):
     alias = _scratch_at(backend, ("shop", "0002"))
     found = _rules(alias, "shop", "0003")
     assert ("pg-alter-column-type" in found) is postgresql
-    assert ("mysql-table-copy" in found) is (backend == "mysql")
+    # A longer varchar is a metadata change on MariaDB (ALGORITHM=INSTANT).
+    assert "mysql-table-copy" not in found
+
+    alias = _scratch_at(backend, ("shop", "0013"))
+    found = _rules(alias, "shop", "0014")
+    mysql = backend == "mysql"
+    # integer to unsigned smallint with a check: a copy on MySQL/MariaDB.
+    assert ("mysql-table-copy" in found) is mysql
+    assert ("pg-alter-column-type" in found) is postgresql
+    assert ("pg-set-not-null" in found) is postgresql
+    if backend != "sqlite":  # SQLite rebuilds the table instead
+        narrowed = next(s for group in found.values() for s in group)
+        assert "percent" in narrowed.sql and narrowed.destructive
     # Silenced on request.
     quiet = _rules(
-        alias, "shop", "0003", ignore=("pg-alter-column-type", "mysql-table-copy")
+        alias, "shop", "0014", ignore=("pg-alter-column-type", "mysql-table-copy")
     )
     assert "pg-alter-column-type" not in quiet and "mysql-table-copy" not in quiet
+
+    alias = _scratch_at(backend, ("shop", "0014"))
+    found = _rules(alias, "shop", "0015")
+    assert ("pg-add-foreign-key-validate" in found) is postgresql
+    assert ("pg-create-index-lock" in found) is postgresql
+    # Nothing of the sort on the table the same runbook creates.
+    alias = _scratch_at(backend, ("shop", "0012"))
+    found = _rules(alias, "shop", "0013")
+    assert not found
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_statements_are_classified(backends, backend):
+    alias = _scratch_at(backend, ("shop", "0013"))
+    runbook = build_runbook("shop", "0014", database_alias=alias)
+    connections[alias].close()
+    statements = [s for op in runbook.migrations[0].operations for s in op.statements]
+    kinds = {s.kind for s in statements}
+    assert {"alter", "index"} <= kinds
+    assert all(
+        s.table in ("shop_promotion", "new__shop_promotion") or s.kind == "session"
+        for s in statements
+    )
+    update = next(s for s in statements if s.verb in ("UPDATE", "INSERT"))
+    assert update.kind == "data" and not update.destructive
+    index = next(s for s in statements if s.verb == "CREATE INDEX")
+    expected = {
+        "postgresql": "SHARE:",
+        "mysql": "ALGORITHM=INPLACE:",
+        "sqlite": "the database's write lock",
+    }[backend]
+    assert index.lock.startswith(expected)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
