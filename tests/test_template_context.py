@@ -22,7 +22,8 @@ from handmig.render import FORMATS, _environment
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "templates.md"
-TEMPLATES = sorted((ROOT / "templates").glob("*.j2"))
+# status.txt.j2 renders a status, not a runbook.
+TEMPLATES = sorted((ROOT / "templates").glob("runbook.*.j2"))
 CLASSES = [
     cls
     for _, cls in inspect.getmembers(model, inspect.isclass)
@@ -85,8 +86,6 @@ def test_every_shipped_format_is_documented():
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
 def test_shipped_templates_read_only_model_fields(path):
     ast = _environment([]).parse(path.read_text())
-    if not any(name.name == "runbook" for name in ast.find_all(nodes.Name)):
-        pytest.skip(f"{path.name} does not render a runbook")
     checker = _Checker()
     checker.walk(ast, {"runbook": model.Runbook})
     assert checker.errors == []
