@@ -280,7 +280,8 @@ def _column_change(table: str, clause: str, columns: Columns):
         if "TYPE" not in words:
             return None
         name = _unquote(tokens[position].value) if len(tokens) > position else None
-        text = clause[re.search(r"\bTYPE\b", clause, re.I).end() :]
+        found = re.search(r"\bTYPE\b", clause, re.I)
+        text = clause[found.end() :] if found else ""
         new_type = re.split(r"\bUSING\b", text, flags=re.I)[0].strip().lower()
         old = columns.get(table, name) if name else None
         return old, new_type, old.null if old else True
@@ -349,7 +350,9 @@ def alter_clauses(sql: str) -> tuple[str | None, list[str]]:
         return None, []
     table = _unquote(code[index].value)
     start = tokens.index(code[index]) + 1
-    clauses, current, depth = [], [], 0
+    clauses: list[str] = []
+    current: list = []
+    depth = 0
     for token in tokens[start:]:
         if token.match(T.Punctuation, "("):
             depth += 1

@@ -206,12 +206,12 @@ def _commands(connection, table, alter, tool) -> tuple[str, str]:
             )
             if value
         )
-        base = ["pt-online-schema-change", "--alter", alter, "--charset", "utf8mb4"]
+        pt = ["pt-online-schema-change", "--alter", alter, "--charset", "utf8mb4"]
         if settings.get("PASSWORD"):
-            base.append("--ask-pass")
+            pt.append("--ask-pass")
         return (
-            shlex.join(base + ["--dry-run", dsn]),
-            shlex.join(base + ["--execute", dsn]),
+            shlex.join(pt + ["--dry-run", dsn]),
+            shlex.join(pt + ["--execute", dsn]),
         )
     parts = ["gh-ost"]
     for option, key in (("--host", "HOST"), ("--port", "PORT"), ("--user", "USER")):
@@ -228,8 +228,8 @@ def _commands(connection, table, alter, tool) -> tuple[str, str]:
         "--allow-on-master",
         "--verbose",
     ]
-    base = " ".join(parts)
-    return base, base + " --execute"
+    command = " ".join(parts)
+    return command, command + " --execute"
 
 
 def _is_alter(statement: Statement) -> bool:
