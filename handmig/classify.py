@@ -182,7 +182,7 @@ MYSQL_LOCKS = {
 
 
 def _postgresql_lock(sql: str, verb: str, kind_: str) -> str:
-    words = _keywords(sql)
+    words = keywords(sql)
     if kind_ == "data":
         return "" if verb.startswith("SELECT") else "ROW EXCLUSIVE (rows it changes)"
     if "INDEX" in verb and verb.startswith(("CREATE", "DROP")):
@@ -398,7 +398,8 @@ def clause_words(clause: str) -> list[str]:
     return [t.normalized.upper() for t in code_tokens(clause)]
 
 
-def _keywords(sql: str) -> list[str]:
+def keywords(sql: str) -> list[str]:
+    """Return the statement's keywords, upper case, in order."""
     return [t.normalized.upper() for t in code_tokens(sql) if t.is_keyword]
 
 

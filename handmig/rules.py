@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import sqlparse
 from sqlparse import tokens as T
 
-from handmig import statements
+from handmig import classify, statements
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,16 @@ RULES = {
     )
 }
 
-_VOLATILE = {"NOW", "CLOCK_TIMESTAMP", "RANDOM", "GEN_RANDOM_UUID", "UUID_GENERATE_V4"}
+# Functions PostgreSQL calls once per row (VOLATILE); now() and
+# statement_timestamp() are STABLE: evaluated once, no rewrite.
+_VOLATILE = {
+    "CLOCK_TIMESTAMP",
+    "RANDOM",
+    "GEN_RANDOM_UUID",
+    "UUID_GENERATE_V4",
+    "TIMEOFDAY",
+    "NEXTVAL",
+}
 
 
 def check(
@@ -138,7 +147,7 @@ def check(
 
     ``algorithm`` is what MySQL/MariaDB would use for it (handmig.classify).
     """
-    words = _keywords(sql)
+    words = classify.keywords(sql)
     names = _names(sql)
     table = _table(sql)
     found = []
@@ -147,9 +156,12 @@ def check(
             found.append("drop-table")
         return found
     fresh = table in new_tables
-    if _has(words, "DROP", "COLUMN") and not fresh:
+    if classify.has_sequence(words, "DROP", "COLUMN") and not fresh:
         found.append("drop-column")
-    if (_has(words, "RENAME", "COLUMN") or _has(words, "RENAME", "TO")) and not fresh:
+    if (
+        classify.has_sequence(words, "RENAME", "COLUMN")
+        or classify.has_sequence(words, "RENAME", "TO")
+    ) and not fresh:
         found.append("rename-in-use")
     if fresh:
         return found
@@ -164,21 +176,29 @@ def check(
         if words[:2] == ["DROP", "INDEX"] and "CONCURRENTLY" not in words:
             found.append("pg-drop-index-lock")
         validated = "NOT VALID" not in " ".join(words)
-        if validated and _has(words, "ADD", "COLUMN") and "REFERENCES" in words:
+        if (
+            validated
+            and classify.has_sequence(words, "ADD", "COLUMN")
+            and "REFERENCES" in words
+        ):
             # A new column's inline foreign key is checked like any other.
             found.append("pg-add-foreign-key-validate")
-        if _has(words, "ADD", "CONSTRAINT") and validated:
-            if _has(words, "FOREIGN", "KEY"):
+        if classify.has_sequence(words, "ADD", "CONSTRAINT") and validated:
+            if classify.has_sequence(words, "FOREIGN", "KEY"):
                 found.append("pg-add-foreign-key-validate")
             if "CHECK" in words:
                 found.append("pg-add-check-validate")
             if "UNIQUE" in words and "USING" not in words:
                 found.append("pg-unique-constraint-lock")
-        if _has(words, "ALTER", "COLUMN", "TYPE"):
+        if classify.has_sequence(words, "ALTER", "COLUMN", "TYPE"):
             found.append("pg-alter-column-type")
-        if _has(words, "SET", "NOT NULL"):
+        if classify.has_sequence(words, "SET", "NOT NULL"):
             found.append("pg-set-not-null")
-        if _has(words, "ADD", "COLUMN") and "DEFAULT" in words and names & _VOLATILE:
+        if (
+            classify.has_sequence(words, "ADD", "COLUMN")
+            and "DEFAULT" in words
+            and names & _VOLATILE
+        ):
             found.append("pg-volatile-default")
     if vendor == "mysql" and algorithm == "COPY":
         found.append("mysql-table-copy")
@@ -245,13 +265,6 @@ def flag(rule_id: str):
     return Flag(rule.id, rule.level, f"{rule.reason} Safer: {rule.safer}")
 
 
-def _keywords(sql: str) -> list[str]:
-    parsed = sqlparse.parse(sql)
-    if not parsed:
-        return []
-    return [t.normalized.upper() for t in parsed[0].flatten() if t.is_keyword]
-
-
 def _names(sql: str) -> set[str]:
     parsed = sqlparse.parse(sql)
     if not parsed:
@@ -266,9 +279,3 @@ def _names(sql: str) -> set[str]:
 def _table(sql: str) -> str | None:
     found = statements.tables(sql)
     return next(iter(sorted(found)), None) if found else None
-
-
-def _has(words: list[str], *sequence: str) -> bool:
-    """Return whether ``sequence`` occurs in ``words`` in a row."""
-    n = len(sequence)
-    return any(words[i : i + n] == list(sequence) for i in range(len(words) - n + 1))

@@ -26,7 +26,9 @@ def database_name(backend, role):
     """Return the database name (or SQLite path) of one test database."""
     if backend == "sqlite":
         return os.path.join(SQLITE_DIR, f"{role}.sqlite3")
-    return f"handmig_test_{role}"
+    # A prefix of their own keeps test runs that share a server apart.
+    prefix = os.environ.get("HANDMIG_TEST_DB_PREFIX", "handmig_test")
+    return f"{prefix}_{role}"
 
 
 DATABASES = {

@@ -82,7 +82,8 @@ def server(runbook_files):
 
 @pytest.fixture(scope="module")
 def browser():
-    """Start the system's Chromium headless; fail with the fix when it is missing."""
+    """Start the system's Chromium headless; without it, fail under CI (or
+    HANDMIG_TEST_BROWSER=1) and skip elsewhere, naming the fix."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -93,9 +94,14 @@ def browser():
         or shutil.which("chromium-browser")
     )
     if not executable:
-        pytest.fail(
+        missing = (
             "Chromium is missing: apt-get install chromium (or set HANDMIG_CHROMIUM)"
         )
+        # CI asks for the browser and must have it; a newcomer's first run
+        # without one still passes, and says what it left out.
+        if os.environ.get("HANDMIG_TEST_BROWSER") or os.environ.get("CI"):
+            pytest.fail(missing)
+        pytest.skip(missing + "; HANDMIG_TEST_BROWSER=1 makes it required")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=executable, headless=True, args=CHROMIUM_ARGS

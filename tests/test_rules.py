@@ -1,7 +1,9 @@
 """Safety rules per statement, on the vendor where each applies: a sample
 migration that triggers it, and one that must not."""
 
+import django
 import pytest
+from django.apps import apps as global_apps
 from django.db import connections
 
 from handmig import build_runbook, render, timeouts
@@ -157,3 +159,39 @@ def test_durations():
     assert timeouts.parse("3") == 3000
     with pytest.raises(ConfigurationError, match="500ms, 5s or 2min"):
         timeouts.parse("soon")
+
+
+def _add_field_sql(alias, field):
+    """Return the SQL Django writes to add ``field`` to shop.Book on ``alias``."""
+    from django.db.migrations.state import ProjectState
+
+    state = ProjectState.from_apps(global_apps)
+    book = state.apps.get_model("shop", "Book")
+    field.set_attributes_from_name("token")
+    field.model = book
+    with connections[alias].schema_editor(collect_sql=True, atomic=False) as editor:
+        editor.add_field(book, field)
+    return editor.collected_sql
+
+
+@pytest.mark.skipif(django.VERSION < (5, 0), reason="db_default needs Django 5.0")
+@pytest.mark.parametrize("backend", [b for b in BACKENDS if b == "postgresql"])
+def test_volatile_default_rewrites_the_table(backends, backend):
+    from django.contrib.postgres.functions import RandomUUID
+    from django.db import models
+    from django.db.models.functions import Now
+
+    from handmig import rules
+
+    alias = _scratch_at(backend, ("shop", "0015"))
+    volatile = _add_field_sql(alias, models.UUIDField(db_default=RandomUUID()))
+    assert any(
+        "pg-volatile-default" in rules.check(sql, "postgresql", set())
+        for sql in volatile
+    ), volatile
+    # now() is evaluated once: PostgreSQL 11+ stores it without a rewrite.
+    stable = _add_field_sql(alias, models.DateTimeField(db_default=Now()))
+    assert not any(
+        "pg-volatile-default" in rules.check(sql, "postgresql", set()) for sql in stable
+    ), stable
+    connections[alias].close()
