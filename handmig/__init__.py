@@ -2,7 +2,15 @@
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "build_plan", "build_runbook", "render"]
+__all__ = [
+    "__version__",
+    "build_plan",
+    "build_record",
+    "build_rerun",
+    "build_runbook",
+    "render",
+    "status",
+]
 
 
 def build_runbook(*args, **kwargs):
@@ -19,6 +27,27 @@ def build_plan(*args, **kwargs):
     from handmig.runbook import build_plan as build
 
     return build(*args, **kwargs)
+
+
+def build_record(*args, **kwargs):
+    """Build the bookkeeping-only runbook for one migration (see handmig.runbook)."""
+    from handmig.runbook import build_record as build
+
+    return build(*args, **kwargs)
+
+
+def build_rerun(*args, **kwargs):
+    """Build the recipe that runs an applied migration again (see handmig.rerun)."""
+    from handmig.rerun import build_rerun as build
+
+    return build(*args, **kwargs)
+
+
+def status(*args, **kwargs):
+    """Return applied, pending and out-of-step migrations (see handmig.status)."""
+    from handmig.status import status as read_status
+
+    return read_status(*args, **kwargs)
 
 
 # Imported here, not lazily: importing the submodule handmig.render later

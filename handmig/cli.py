@@ -258,26 +258,46 @@ def build_parser() -> argparse.ArgumentParser:
         "for running them by hand.",
     )
     parser.add_argument("--version", action="version", version=f"handmig {__version__}")
+    parser.add_argument(
+        "-v",
+        "--verbosity",
+        type=int,
+        choices=(0, 1, 2, 3),
+        default=1,
+        help="0: errors only; 1: progress on a terminal (default); 2, 3: a "
+        "line per migration on standard error, also when it is not a terminal.",
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        dest="verbosity",
+        action="store_const",
+        const=0,
+        help="Errors only (-v 0).",
+    )
     _add_django_options(parser, default=None)
     add_commands(parser, django_options=True)
     return parser
 
 
-def execute(options) -> str:
-    """Run the command in ``options`` and return the rendered runbook."""
+def execute(options, progress=None) -> str:
+    """Run the command in ``options`` and return the rendered runbook.
+
+    It goes through the public API (``handmig.build_runbook`` and friends),
+    as any other program would; ``progress`` is handed to the core.
+    """
     # Imported here: Django models can only be imported after setup().
+    import handmig
     from handmig.render import render_status
-    from handmig.rerun import build_rerun
-    from handmig.runbook import build_plan, build_record, build_runbook
-    from handmig.status import read_applied, status
+    from handmig.status import read_applied
 
     if options.command == "status":
         return render_status(
-            status(options.app_label, database_alias=options.database),
+            handmig.status(options.app_label, database_alias=options.database),
             options.format,
         )
     if options.command == "record":
-        runbook = build_record(
+        runbook = handmig.build_record(
             options.app_label,
             options.migration_name,
             backwards=options.backwards,
@@ -285,7 +305,7 @@ def execute(options) -> str:
         )
         return _render(runbook, options)
     if options.command == "rerun":
-        runbook = build_rerun(
+        runbook = handmig.build_rerun(
             options.app_label, options.migration_name, database_alias=options.database
         )
         return _render(runbook, options)
@@ -312,16 +332,17 @@ def execute(options) -> str:
         "applied": frozenset(read_applied(options.applied))
         if options.applied
         else None,
+        "progress": progress,
     }
     if options.command == "plan":
-        runbook = build_plan(
+        runbook = handmig.build_plan(
             options.app_label,
             options.target,
             database_alias=options.database,
             **shadow,
         )
     else:
-        runbook = build_runbook(
+        runbook = handmig.build_runbook(
             options.app_label,
             options.migration_name,
             backwards=options.backwards,
@@ -333,9 +354,9 @@ def execute(options) -> str:
 
 def _render(runbook, options) -> str:
     """Render ``runbook`` as the output options ask."""
-    from handmig.render import render
+    import handmig
 
-    return render(
+    return handmig.render(
         runbook,
         format=options.format,
         template=options.template,
@@ -365,17 +386,65 @@ def main(argv=None) -> int:
     """Run handmig as a standalone program and return its exit code."""
     parser = build_parser()
     options = parser.parse_args(argv)
+    progress = Progress(sys.stderr, options.verbosity)
     try:
         setup_django(options.settings, options.pythonpath)
-        text = execute(options)
+        text = execute(options, progress)
+        progress.done()
         deliver(options, text, sys.stdout)
     except HandmigError as error:
+        progress.done()
         print(f"handmig: error: {error}", file=sys.stderr)
         return exit_code(error)
     except KeyboardInterrupt:
+        progress.done()
         print("handmig: interrupted; nothing was written.", file=sys.stderr)
         return 130
+    if options.verbosity >= 2 and getattr(options, "output", None):
+        print(f"handmig: wrote {options.output}", file=sys.stderr)
     return 0
+
+
+class Progress:
+    """Migration-by-migration progress on standard error.
+
+    On a terminal, one line rewritten in place (verbosity 1); a line per
+    migration at verbosity 2 and 3, wherever standard error goes; nothing at
+    0, and nothing at 1 when standard error is piped or redirected, so logs
+    and scripts see only errors.
+    """
+
+    def __init__(self, stream, verbosity: int):
+        self.stream = stream
+        self.verbosity = verbosity
+        self.live = verbosity == 1 and _isatty(stream)
+        self.shown = False
+
+    def __call__(self, stage: str, done: int, total: int, label: str) -> None:
+        verb = {"collect": "collecting", "shadow": "running on the shadow"}[stage]
+        text = f"handmig: {verb} {done}/{total} {label}"
+        if self.verbosity >= 2:
+            self.stream.write(text + "\n")
+        elif self.live:
+            self.stream.write("\r\x1b[K" + text)
+            self.shown = True
+        else:
+            return
+        self.stream.flush()
+
+    def done(self) -> None:
+        """Clear the in-place line, so that what follows starts clean."""
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.shown = False
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def setup_django(settings_module: str | None, pythonpath: str | None) -> None:

@@ -11,6 +11,7 @@ import datetime
 import hashlib
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import django
@@ -62,6 +63,10 @@ class Options:
     lock_timeout: int | None = None  # milliseconds
     statement_timeout: int | None = None
     online: str | None = None  # "pt-osc" or "gh-ost": ALTERs through the tool
+    # Called as progress(stage, done, total, "app.name") after each migration
+    # is collected ("collect") or run on a shadow ("shadow"), as migrate's
+    # progress callback: the core never prints.
+    progress: Callable[[str, int, int, str], None] | None = None
 
     def __post_init__(self):
         if self.shadow not in ("auto", "always", "never"):
@@ -187,15 +192,17 @@ def _build(connection, plan, kind, notes, opts: Options, applied) -> Runbook:
     offline = database.is_offline(connection)
     resolved = f"database '{connection.alias}'"
     if offline:
-        collected, reason = _collect(connection, plan, offline=True)
+        collected, reason = _collect(connection, plan, opts.progress, offline=True)
         if reason:
             raise OfflineNeedsDatabase(
                 f"{reason}; generate it with a database connection."
             )
     elif opts.shadow == "always" or opts.shadow_database:
-        collected, resolved = _collect_on_shadow(connection, plan, opts.shadow_database)
+        collected, resolved = _collect_on_shadow(
+            connection, plan, opts.shadow_database, opts.progress
+        )
     else:
-        collected, reason = _collect(connection, plan)
+        collected, reason = _collect(connection, plan, opts.progress)
         if not reason and connection.vendor == "sqlite" and opts.shadow == "auto":
             # A copy of a SQLite file is cheap: run Python steps on one, so
             # that any SQL they issue themselves is in the runbook too.
@@ -207,7 +214,9 @@ def _build(connection, plan, kind, notes, opts: Options, applied) -> Runbook:
                     f"{reason}; rerun with --shadow (handmig makes and drops a "
                     "scratch copy of the schema) or --shadow-database ALIAS."
                 )
-            collected, resolved = _collect_on_shadow(connection, plan, None)
+            collected, resolved = _collect_on_shadow(
+                connection, plan, None, opts.progress
+            )
             notes = notes + [f"{reason}: the SQL was taken from {resolved}."]
 
     if offline:
@@ -321,7 +330,7 @@ def _primary_key(connection, table) -> str | None:
         return None
 
 
-def _collect(connection, plan, offline=False):
+def _collect(connection, plan, progress=None, offline=False):
     """Collect every migration's SQL without running it.
 
     Return the results, and why a shadow is needed if it is: Django could
@@ -369,6 +378,8 @@ def _collect(connection, plan, offline=False):
         for _, chunk in result.deferred:
             _note_changes(chunk, label, changed, index_table)
         results.append(result)
+        if progress:
+            progress("collect", len(results), len(plan.items), label)
     return results, None
 
 
@@ -440,7 +451,7 @@ def _stale(lookups, changed):
     return None
 
 
-def _collect_on_shadow(connection, plan, configured_alias):
+def _collect_on_shadow(connection, plan, configured_alias, progress=None):
     """Run the plan for real on a shadow database and capture its SQL."""
     with make_shadow(connection, configured_alias) as (shadow_connection, described):
         results = []
@@ -471,6 +482,9 @@ def _collect_on_shadow(connection, plan, configured_alias):
                     "or run it with Django."
                 ) from None
             results.append(result)
+            if progress:
+                label = f"{migration.app_label}.{migration.name}"
+                progress("shadow", len(results), len(plan.items), label)
     return results, f"a shadow database ({described})"
 
 

@@ -141,13 +141,82 @@ BAD_INPUT = [
         5,
         "check --template-dir",
     ),
+    (
+        "online tool on SQLite",
+        ["runbook", "shop", "0014", "--pt-osc"],
+        2,
+        "Leave out --pt-osc",
+    ),
+    ("applied without offline", ["plan", "--applied", "x.json"], 2, "add --offline"),
+    ("shadow needed, none allowed", ["plan", "--no-shadow"], 7, "--shadow"),
+    ("unknown shadow database", ["plan", "--shadow-database", "nope"], 8, "'nope'"),
+    ("offline, catalog needed", ["plan", "--offline"], 9, "database connection"),
 ]
 
 
 @pytest.mark.parametrize("case,args,code,fix", BAD_INPUT, ids=[c[0] for c in BAD_INPUT])
-def test_bad_input(empty_sample_db, case, args, code, fix):
-    result = sample(*args, env=empty_sample_db)
+def test_bad_input(empty_sample_db, tmp_path, case, args, code, fix):
+    target = tmp_path / "runbook.out"
+    result = sample(*args, "-o", str(target), env=empty_sample_db)
     _assert_one_line_error(result, code, fix)
+    # Nothing half-written, and the database it was generating for untouched.
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_progress_on_a_terminal_only(empty_sample_db, tmp_path):
+    args = ("plan", "shop", "0003", "--format", "json")
+    piped = sample(*args, env=empty_sample_db)
+    assert piped.returncode == 0 and piped.stderr == ""
+    terminal = _stderr_on_a_terminal(sample_args(*args), empty_sample_db)
+    assert "\r\x1b[Khandmig: collecting 3/3 shop.0003" in terminal
+    assert terminal.endswith("\r\x1b[K")  # the line is cleared at the end
+    quiet = _stderr_on_a_terminal(sample_args("-q", *args), empty_sample_db)
+    assert quiet == ""
+    verbose = sample("-v", "2", *args, env=empty_sample_db)
+    lines = verbose.stderr.splitlines()
+    assert lines[-1] == "handmig: collecting 3/3 shop.0003_alter_title_author_name"
+    assert json.loads(verbose.stdout)["kind"] == "plan"  # stdout untouched
+
+
+def sample_args(*args):
+    return ["--pythonpath", str(SAMPLES), "--settings", "sampleproject.settings", *args]
+
+
+def _stderr_on_a_terminal(args, env):
+    """Run handmig with standard error on a pseudo-terminal; return what it wrote."""
+    import pty
+    import threading
+
+    master, slave = pty.openpty()
+    chunks = []
+
+    def read():
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:
+                return
+            if not data:
+                return
+            chunks.append(data)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **env}
+    full_env.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "handmig", *args],
+        cwd=ROOT,
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        timeout=120,
+    )
+    os.close(slave)
+    reader.join(timeout=10)
+    os.close(master)
+    assert result.returncode == 0
+    return b"".join(chunks).decode()
 
 
 def test_broken_template_leaves_no_file(empty_sample_db, tmp_path):

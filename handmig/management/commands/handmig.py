@@ -16,10 +16,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         namespace = _Options(options)
+        # Django's own -v/--verbosity decides how much progress to show.
+        progress = cli.Progress(self.stderr._out, options.get("verbosity", 1))
         try:
-            text = cli.execute(namespace)
+            text = cli.execute(namespace, progress)
+            progress.done()
             cli.deliver(namespace, text, self.stdout._out)
         except HandmigError as error:
+            progress.done()
             raise CommandError(str(error), returncode=cli.exit_code(error)) from None
 
 
