@@ -8,8 +8,8 @@ __all__ = [
     "build_record",
     "build_rerun",
     "build_runbook",
+    "migration_status",
     "render",
-    "status",
 ]
 
 
@@ -43,7 +43,8 @@ def build_rerun(*args, **kwargs):
     return build(*args, **kwargs)
 
 
-def status(*args, **kwargs):
+# Not "status": that name belongs to the submodule handmig.status.
+def migration_status(*args, **kwargs):
     """Return applied, pending and out-of-step migrations (see handmig.status)."""
     from handmig.status import status as read_status
 

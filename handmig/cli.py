@@ -293,7 +293,9 @@ def execute(options, progress=None) -> str:
 
     if options.command == "status":
         return render_status(
-            handmig.status(options.app_label, database_alias=options.database),
+            handmig.migration_status(
+                options.app_label, database_alias=options.database
+            ),
             options.format,
         )
     if options.command == "record":
