@@ -12,10 +12,10 @@ agrees); the test suite checks every claim on a real server with
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
-import sqlparse
 from sqlparse import tokens as T
 
 from handmig import statements
@@ -333,7 +333,7 @@ def _narrows(old: str, new: str) -> bool:
 def alter_clauses(sql: str) -> tuple[str | None, list[str]]:
     """Return the table of an ALTER TABLE statement and its clauses, split at
     the commas between them (not those inside parentheses)."""
-    parsed = sqlparse.parse(sql)
+    parsed = statements.parse(sql)
     if not parsed:
         return None, []
     tokens = list(parsed[0].flatten())
@@ -382,15 +382,18 @@ def _is_constraint(head: list[str]) -> bool:
     ) or head[:3] == ["DROP", "FOREIGN", "KEY"]
 
 
-def code_tokens(text: str):
-    parsed = sqlparse.parse(text)
+@functools.lru_cache(maxsize=8192)
+def code_tokens(text: str) -> tuple:
+    """Return the tokens of the first statement in ``text``, but for
+    whitespace and comments."""
+    parsed = statements.parse(text)
     if not parsed:
-        return []
-    return [
+        return ()
+    return tuple(
         t
         for t in parsed[0].flatten()
         if not t.is_whitespace and t.ttype not in T.Comment
-    ]
+    )
 
 
 def clause_words(clause: str) -> list[str]:

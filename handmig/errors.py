@@ -49,3 +49,7 @@ class ShadowFailed(HandmigError):
 
 class OfflineNeedsDatabase(HandmigError):
     """Offline generation reached something only the database can answer."""
+
+
+class MigrationBroken(LookupFailed):
+    """A migration fails while its SQL is generated: migrate would fail too."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlparse
 from sqlparse import tokens as T
 
 from handmig import classify, statements
@@ -212,7 +211,7 @@ def target_table(sql: str) -> str | None:
 
 def dropped_column(sql: str) -> str | None:
     """Return the column a DROP COLUMN statement drops."""
-    parsed = sqlparse.parse(sql)
+    parsed = statements.parse(sql)
     if not parsed:
         return None
     tokens = [t for t in parsed[0].flatten() if not t.is_whitespace]
@@ -266,7 +265,7 @@ def flag(rule_id: str):
 
 
 def _names(sql: str) -> set[str]:
-    parsed = sqlparse.parse(sql)
+    parsed = statements.parse(sql)
     if not parsed:
         return set()
     return {

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import django
+from django.core.exceptions import FieldDoesNotExist
 from django.db import DEFAULT_DB_ALIAS, DatabaseError
 from django.db.migrations.recorder import MigrationRecorder
 
@@ -34,6 +35,7 @@ from handmig import online as online_schema
 from handmig.collector import CollectedMigration, collect
 from handmig.errors import (
     ConfigurationError,
+    MigrationBroken,
     OfflineNeedsDatabase,
     ShadowFailed,
     ShadowNeeded,
@@ -365,6 +367,13 @@ def _collect(connection, plan, progress=None, offline=False):
             return results, (
                 f"{label} cannot be written from the database as it is now ({first})"
             )
+        except (LookupError, TypeError, AttributeError, FieldDoesNotExist) as exc:
+            # The migration itself is wrong: migrate fails on it the same way.
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise MigrationBroken(
+                f"{label} fails while its SQL is generated ({type(exc).__name__}: "
+                f"{first}); fix the migration (migrate fails on it too)."
+            ) from None
         for operation in result.operations:
             stale = _stale(operation.lookups, changed)
             if stale:

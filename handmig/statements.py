@@ -8,6 +8,7 @@ sqlparse knows quoting, dollar-quoting and comments, so it does the splitting.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import sqlparse
@@ -57,10 +58,20 @@ _VERB_WORDS = {
 _MAX_VERB_WORDS = 3
 
 
+@functools.lru_cache(maxsize=8192)
+def parse(sql: str) -> tuple:
+    """Return sqlparse's statements of ``sql``, parsed once.
+
+    Parsing dominates the cost of classifying a plan's statements, and every
+    statement is read by several rules; callers only read the tree.
+    """
+    return tuple(sqlparse.parse(sql))
+
+
 def split(sql: str) -> list[str]:
     """Return the single statements in a chunk of SQL, each ending in ';'."""
     statements = []
-    for parsed in sqlparse.parse(sql):
+    for parsed in parse(sql):
         text = str(parsed).strip()
         if not _has_code(parsed):
             # A chunk that ends in a comment yields a comment-only "statement";
@@ -73,9 +84,10 @@ def split(sql: str) -> list[str]:
     return statements
 
 
+@functools.lru_cache(maxsize=8192)
 def verb(sql: str) -> str:
     """Return the statement's leading keywords, e.g. "ALTER TABLE"."""
-    parsed = sqlparse.parse(sql)
+    parsed = parse(sql)
     if not parsed:
         return ""
     words: list[str] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlparse
 
+from handmig import statements
 from handmig.model import Check
 
 _SKIP = ("new__",)  # SQLite's rebuild copies are gone by the end of the step
@@ -75,7 +76,7 @@ def checks(connection, sql_statements: list[str]) -> list[Check]:
 
 
 def _tokens(sql):
-    parsed = sqlparse.parse(sql)
+    parsed = statements.parse(sql)
     if not parsed:
         return []
     return [
