@@ -204,11 +204,16 @@ def _build(connection, plan, kind, notes, opts: Options, applied) -> Runbook:
             connection, plan, opts.shadow_database, opts.progress
         )
     else:
-        collected, reason = _collect(connection, plan, opts.progress)
-        if not reason and connection.vendor == "sqlite" and opts.shadow == "auto":
-            # A copy of a SQLite file is cheap: run Python steps on one, so
-            # that any SQL they issue themselves is in the runbook too.
-            reason = _python_steps(plan)
+        # A copy of a SQLite file is cheap: run Python steps on one, so that
+        # any SQL they issue themselves is in the runbook too. Then the copy
+        # is the only pass: collecting first would be thrown away.
+        reason = (
+            _python_steps(plan)
+            if connection.vendor == "sqlite" and opts.shadow == "auto"
+            else None
+        )
+        if not reason:
+            collected, reason = _collect(connection, plan, opts.progress)
         if reason:
             if opts.shadow == "never" or connection.vendor != "sqlite":
                 # Creating databases on a server is not done unasked.
