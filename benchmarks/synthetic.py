@@ -99,13 +99,7 @@ def _operation(kind, app, apps, rng, counters, name):
     model = rng.choice(app.models)
     lower = model.name.lower()
     if kind == "add" or not model.fields:
-        counters[model.name] = counters.get(model.name, 0) + 1
-        column = f"a{counters[model.name]}"
-        model.fields.append(column)
-        return (
-            f"        migrations.AddField(model_name='{lower}', name='{column}', "
-            f"field=models.IntegerField(default=0)),\n"
-        ), depends
+        return _add_field(model, counters), depends
     column = rng.choice(model.fields)
     if kind == "alter":
         return (
@@ -114,14 +108,7 @@ def _operation(kind, app, apps, rng, counters, name):
         ), depends
     # Indexes and check constraints name their fields: those stay put.
     if kind in ("rename", "remove") and column in model.indexed:
-        kind = "add"
-        counters[model.name] = counters.get(model.name, 0) + 1
-        column = f"a{counters[model.name]}"
-        model.fields.append(column)
-        return (
-            f"        migrations.AddField(model_name='{lower}', name='{column}', "
-            f"field=models.IntegerField(default=0)),\n"
-        ), depends
+        return _add_field(model, counters), depends
     if kind == "rename":
         new = f"{column}r"
         model.fields[model.fields.index(column)] = new
@@ -153,6 +140,17 @@ def _operation(kind, app, apps, rng, counters, name):
     return (
         "        migrations.RunPython(forward, migrations.RunPython.noop),\n"
     ), depends
+
+
+def _add_field(model, counters) -> str:
+    """Add a new integer field to ``model``; return the operation's source."""
+    counters[model.name] = counters.get(model.name, 0) + 1
+    column = f"a{counters[model.name]}"
+    model.fields.append(column)
+    return (
+        f"        migrations.AddField(model_name='{model.name.lower()}', "
+        f"name='{column}', field=models.IntegerField(default=0)),\n"
+    )
 
 
 def _write_migration(root, label, name, dependencies, body):
