@@ -100,6 +100,17 @@ class Columns:
         return found.columns.get(column) if found else None
 
 
+def statement_groups(section, result):
+    """Yield each statement list of a migration section (every operation's,
+    then the deferred SQL) with its tables as they were before it ran."""
+    every: dict[str, Table] = {}
+    for step, operation in zip(section.operations, result.operations, strict=True):
+        yield step.statements, Columns(operation.tables)
+        for table, info in operation.tables.items():
+            every.setdefault(table, info)
+    yield section.deferred, Columns(every)
+
+
 def kind(sql: str) -> str:
     """Return what the statement does: create, alter, drop, index, constraint,
     data, transaction, session or other."""

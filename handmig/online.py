@@ -32,17 +32,8 @@ def apply(connection, sections, collected, tool: str) -> None:
         )
     new_tables: set[str] = set()
     for section, result in zip(sections, collected, strict=True):
-        every: dict[str, classify.Table] = {}
-        for step, operation in zip(section.operations, result.operations, strict=True):
-            columns = classify.Columns(operation.tables)
-            step.statements = _convert(
-                connection, step.statements, tool, columns, new_tables
-            )
-            for table, info in operation.tables.items():
-                every.setdefault(table, info)
-        section.deferred = _convert(
-            connection, section.deferred, tool, classify.Columns(every), new_tables
-        )
+        for group, columns in classify.statement_groups(section, result):
+            group[:] = _convert(connection, group, tool, columns, new_tables)
         section.statement_count = sum(
             len(step.statements) for step in section.operations
         ) + len(section.deferred)

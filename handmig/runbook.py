@@ -288,19 +288,9 @@ def _apply_rules(connection, sections, collected, ignore, offline) -> None:
     """Classify every statement and flag the safety rules it breaks, in run order."""
     new_tables: set[str] = set()
     for section, result in zip(sections, collected, strict=True):
-        for step, columns in _with_tables(section, result):
+        for step, columns in classify.statement_groups(section, result):
             for statement in step:
                 _classify(connection, statement, columns, new_tables, ignore, offline)
-
-
-def _with_tables(section, result):
-    """Yield each statement group with the tables as they were before it ran."""
-    every: dict = {}
-    for step, operation in zip(section.operations, result.operations, strict=True):
-        yield step.statements, classify.Columns(operation.tables)
-        for table, info in operation.tables.items():
-            every.setdefault(table, info)
-    yield section.deferred, classify.Columns(every)
 
 
 def _classify(connection, statement, columns, new_tables, ignore, offline) -> None:
