@@ -24,6 +24,7 @@ from django.db import transaction
 
 from handmig import classify
 from handmig.errors import OfflineNeedsDatabase
+from handmig.states import Progression
 
 # Introspection methods whose answers end up as object names in the SQL
 # (constraint and index names, sequences): the SQL is only right for the
@@ -73,36 +74,39 @@ def collect(
     backwards=False,
     *,
     execute=False,
-    in_place=False,
     offline=False,
 ) -> CollectedMigration:
     """Collect the SQL of ``migration`` applied (or unapplied) from ``state``.
 
     ``state`` must be the project state right before the migration, computed
-    as the executor computes it. It is left alone unless ``in_place`` (a
-    forward plan progressing one state, as the executor does). With
-    ``execute``, the migration really runs on ``connection``, which must be
-    a shadow database. ``offline`` never reaches the database: asking its
-    catalog raises OfflineNeedsDatabase.
+    as the executor computes it. Forwards it may be a Progression, which the
+    migration then progresses (a plan carries one through all its
+    migrations); a ProjectState is left alone. With ``execute``, the
+    migration really runs on ``connection``, which must be a shadow
+    database. ``offline`` never reaches the database: asking its catalog
+    raises OfflineNeedsDatabase.
     """
-    # The executor renders the state before running a migration, and the
-    # order in which states are rendered decides the field order of tables
-    # SQLite rebuilds (sqlmigrate skips this and can get it wrong).
-    state.apps  # noqa: B018 - rendering is the point
-    # In place, the state is the end state too; keep what it was for the
-    # runbook's post_migrate step.
-    start_models = (
-        _ModelsOnly(dict(state.models)) if in_place and not backwards else state
-    )
+    if backwards:
+        # The executor renders the state before unapplying a migration, and
+        # the order in which states are rendered decides the field order of
+        # tables SQLite rebuilds (sqlmigrate skips this and can get it wrong).
+        state.apps  # noqa: B018 - rendering is the point
+        steps, end_state = _backward_steps(migration, state)
+        start_state = state
+    else:
+        if isinstance(state, Progression):
+            progression = state
+        else:
+            progression = Progression(state.clone())
+        # The project state changes in place; keep what it was for the
+        # runbook's post_migrate step.
+        start_state = _ModelsOnly(dict(progression.state.models))
+        end_state = progression.state
+        steps = progression.steps(migration)
     # Offline there is no transaction to open; it changes no SQL collected.
     atomic = migration.atomic and not offline
     with connection.schema_editor(collect_sql=not execute, atomic=atomic) as editor:
         sink = _capture(editor) if execute else editor.collected_sql
-        if backwards:
-            steps, end_state = _backward_steps(migration, state)
-        else:
-            end_state = state if in_place else state.clone()
-            steps = _forward_steps(migration, end_state)
         origins: dict[int, int] = {}
         queued: list[object] = []  # keeps queued statements alive for id()
         collected = []
@@ -146,8 +150,8 @@ def collect(
     # per queued statement, in queue order.
     deferred = list(zip(pending, sink[before_exit:], strict=True))
     if backwards:
-        return CollectedMigration(collected, deferred, end_state, state)
-    return CollectedMigration(collected, deferred, start_models, end_state)
+        return CollectedMigration(collected, deferred, end_state, start_state)
+    return CollectedMigration(collected, deferred, start_state, end_state)
 
 
 @dataclass
@@ -155,18 +159,6 @@ class _ModelsOnly:
     """The model states of a project state, for comparing before and after."""
 
     models: dict
-
-
-def _forward_steps(migration, state):
-    """Yield the steps of Migration.apply, progressing one state in place.
-
-    Like Migration.apply, each operation sees the state mutated by the ones
-    before it, so the steps are produced lazily, one operation at a time.
-    """
-    for number, operation in enumerate(migration.operations, 1):
-        before = state.clone()
-        operation.state_forwards(migration.app_label, state)
-        yield number, operation, before, state
 
 
 def _backward_steps(migration, state):
@@ -238,21 +230,27 @@ def _dropped(migration, operation, from_state, to_state):
         options = model_state.options
         if not options.get("managed", True) or options.get("proxy"):
             continue
+        after = to_state.models.get(key)
+        gone = (
+            [name for name in model_state.fields if name not in after.fields]
+            if after
+            else []
+        )
+        if after is not None and not gone:
+            # Only render a model that loses something: rendering is costly.
+            continue
         model = from_state.apps.get_model(*key)
         table = model._meta.db_table
-        if key not in to_state.models:
+        if after is None:
             dropped.append((table, None))
             dropped.extend(_through_tables(model._meta.local_many_to_many))
             continue
-        remaining = set(to_state.models[key].fields)
-        for name in model_state.fields:
-            if name in remaining:
-                continue
-            gone = model._meta.get_field(name)
-            if gone.many_to_many:
-                dropped.extend(_through_tables([gone]))
-            elif gone.concrete:
-                dropped.append((table, gone.column))
+        for name in gone:
+            field = model._meta.get_field(name)
+            if field.many_to_many:
+                dropped.extend(_through_tables([field]))
+            elif field.concrete:
+                dropped.append((table, field.column))
     return dropped
 
 

@@ -51,6 +51,7 @@ from handmig.model import (
     Step,
 )
 from handmig.shadow import shadow as make_shadow
+from handmig.states import Progression
 
 
 @dataclass(frozen=True)
@@ -341,7 +342,7 @@ def _collect(connection, plan, progress=None, offline=False):
     index_table = _IndexTables(connection)
     # Forward plans progress one state in place: keep the plan's own intact
     # for a second pass (on a shadow).
-    state = None if plan.backwards else plan.start_state.clone()
+    progression = None if plan.backwards else Progression(plan.start_state.clone())
     for item in plan.items:
         migration = item.migration
         label = f"{migration.app_label}.{migration.name}"
@@ -352,9 +353,8 @@ def _collect(connection, plan, progress=None, offline=False):
                 )
             else:
                 result = collect(
-                    connection, migration, state, False, in_place=True, offline=offline
+                    connection, migration, progression, False, offline=offline
                 )
-                state = result.state_after
         except OfflineNeedsDatabase as exc:
             return results, f"{label} cannot be written offline: {exc}"
         except (ValueError, DatabaseError) as exc:
@@ -459,7 +459,7 @@ def _collect_on_shadow(connection, plan, configured_alias, progress=None):
     """Run the plan for real on a shadow database and capture its SQL."""
     with make_shadow(connection, configured_alias) as (shadow_connection, described):
         results = []
-        state = None if plan.backwards else plan.start_state.clone()
+        progression = None if plan.backwards else Progression(plan.start_state.clone())
         for item in plan.items:
             migration = item.migration
             try:
@@ -469,14 +469,8 @@ def _collect_on_shadow(connection, plan, configured_alias, progress=None):
                     )
                 else:
                     result = collect(
-                        shadow_connection,
-                        migration,
-                        state,
-                        False,
-                        execute=True,
-                        in_place=True,
+                        shadow_connection, migration, progression, False, execute=True
                     )
-                    state = result.state_after
                 _record_on_shadow(shadow_connection, migration, plan.backwards)
             except Exception as exc:  # noqa: BLE001 - anything the plan raises
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""

@@ -11,8 +11,9 @@ from __future__ import annotations
 import functools
 import re
 
-import sqlparse
+from sqlparse import engine, lexer
 from sqlparse import tokens as T
+from sqlparse.sql import Token
 
 from handmig.model import Statement
 
@@ -63,13 +64,24 @@ def parse(sql: str) -> tuple:
     """Return sqlparse's statements of ``sql``, parsed once.
 
     Parsing dominates the cost of classifying a plan's statements, and every
-    statement is read by several rules; callers only read the tree.
+    statement is read by several rules. Every reader walks the flat token
+    stream, so sqlparse's grouping (two thirds of its time) is skipped.
     """
-    return tuple(sqlparse.parse(sql))
+    return tuple(engine.FilterStack().run(sql))
+
+
+# A chunk with none of these can only be one statement without comments.
+_NEEDS_LEXER = re.compile(r";\s*\S|--|/\*|#")
 
 
 def split(sql: str) -> list[str]:
     """Return the single statements in a chunk of SQL, each ending in ';'."""
+    if not _NEEDS_LEXER.search(sql):
+        # Most of what the schema editor writes: no lexing needed.
+        text = sql.strip()
+        if not text:
+            return []
+        return [text if text.endswith(";") else text + ";"]
     statements = []
     for parsed in parse(sql):
         text = str(parsed).strip()
@@ -87,11 +99,9 @@ def split(sql: str) -> list[str]:
 @functools.lru_cache(maxsize=8192)
 def verb(sql: str) -> str:
     """Return the statement's leading keywords, e.g. "ALTER TABLE"."""
-    parsed = parse(sql)
-    if not parsed:
-        return ""
     words: list[str] = []
-    for token in parsed[0].flatten():
+    # The lexer yields tokens as it goes: only the first few are read.
+    for token in (Token(ttype, value) for ttype, value in lexer.tokenize(sql)):
         if token.is_whitespace or token.ttype in T.Comment:
             continue
         if not token.is_keyword:
