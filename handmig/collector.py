@@ -224,13 +224,19 @@ def _dropped(migration, operation, from_state, to_state):
     if type(operation).__name__ in _RENAMES:
         return []
     dropped = []
+    # Part of the project (states.SubState): stubs carry only some fields,
+    # and a model may be left out of the state after while it still exists.
+    stubs = getattr(from_state, "stubs", set()) | getattr(to_state, "stubs", set())
+    exists = getattr(to_state, "exists", None)
     for key, model_state in from_state.models.items():
-        if key[0] != migration.app_label:
+        if key[0] != migration.app_label or key in stubs:
             continue
         options = model_state.options
         if not options.get("managed", True) or options.get("proxy"):
             continue
         after = to_state.models.get(key)
+        if after is None and exists is not None and exists(key):
+            continue
         gone = (
             [name for name in model_state.fields if name not in after.fields]
             if after

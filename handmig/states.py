@@ -28,80 +28,79 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
 from django.db.migrations import operations
-from django.db.migrations.state import ProjectState
+from django.db.migrations.state import ModelState, ProjectState
 from django.db.migrations.utils import resolve_relation
 
 Key = tuple[str, str]
 
-# Operations whose database methods only look at the models they name, the
-# models pointing at those, and what those point at. Exact types: a subclass
-# may look anywhere.
-_MODEL_OPERATIONS = tuple(
-    getattr(operations, name)
-    for name in (
-        "CreateModel",
-        "DeleteModel",
-        "RenameModel",
-        "AlterModelTable",
-        "AlterModelTableComment",
-        "AlterUniqueTogether",
-        "AlterIndexTogether",
-        "AlterOrderWithRespectTo",
-        "AlterModelOptions",
-        "AlterModelManagers",
-        "AddIndex",
-        "RemoveIndex",
-        "RenameIndex",
-        "AddConstraint",
-        "RemoveConstraint",
-        "AlterConstraint",
-        "AddField",
-        "RemoveField",
-        "AlterField",
-        "RenameField",
-    )
-    if hasattr(operations, name)
-)
-# django.contrib.postgres's operations, by name: importing them needs a
-# PostgreSQL driver. The index and constraint ones work like AddIndex.
-_POSTGRES_MODULE = "django.contrib.postgres.operations"
-_POSTGRES_MODEL_OPERATIONS = {
-    "AddIndexConcurrently",
-    "RemoveIndexConcurrently",
-    "AddConstraintNotValid",
-    "ValidateConstraint",
-}
-# Operations that change no model and read none from the state passed in
-# (RunPython gets the registry, rendered when it asks for a model).
-_STATELESS_OPERATIONS = (operations.RunPython, operations.RunSQL)
-_POSTGRES_STATELESS = {
-    "CreateExtension",
-    "BloomExtension",
-    "BtreeGinExtension",
-    "BtreeGistExtension",
-    "CITextExtension",
-    "CryptoExtension",
-    "HStoreExtension",
-    "TrigramExtension",
-    "UnaccentExtension",
-    "CreateCollation",
-    "RemoveCollation",
+# What each of Django's operations reads when it writes SQL, by class name:
+# - "related": its models, the models pointing at them (altering a key
+#   alters or rebuilds the columns that refer to it), what all of those
+#   point at;
+# - "own": its models and what they point at;
+# - "nothing": no SQL at all; the states are rendered only if asked;
+# - "stateless": changes no model; gets the whole project, rendered only
+#   if asked (RunPython's apps).
+# Only these exact classes, from these modules: a subclass, or another
+# operation, may read anything, and gets the whole project.
+_KINDS = {
+    "django.db.migrations.operations": {
+        "CreateModel": "own",
+        "DeleteModel": "related",
+        "RenameModel": "related",
+        "AlterModelTable": "own",
+        "AlterModelTableComment": "own",
+        "AlterUniqueTogether": "own",
+        "AlterIndexTogether": "own",
+        "AlterOrderWithRespectTo": "own",
+        "AlterModelOptions": "nothing",
+        "AlterModelManagers": "nothing",
+        "AddIndex": "own",
+        "RemoveIndex": "own",
+        "RenameIndex": "own",
+        "AddConstraint": "own",
+        "RemoveConstraint": "own",
+        "AlterConstraint": "own",
+        "AddField": "own",
+        "RemoveField": "own",
+        "AlterField": "related",
+        "RenameField": "related",
+        "RunPython": "stateless",
+        "RunSQL": "stateless",
+    },
+    # Named, not imported: importing them needs a PostgreSQL driver.
+    "django.contrib.postgres.operations": {
+        "AddIndexConcurrently": "own",
+        "RemoveIndexConcurrently": "own",
+        "AddConstraintNotValid": "own",
+        "ValidateConstraint": "own",
+        "CreateExtension": "stateless",
+        "BloomExtension": "stateless",
+        "BtreeGinExtension": "stateless",
+        "BtreeGistExtension": "stateless",
+        "CITextExtension": "stateless",
+        "CryptoExtension": "stateless",
+        "HStoreExtension": "stateless",
+        "TrigramExtension": "stateless",
+        "UnaccentExtension": "stateless",
+        "CreateCollation": "stateless",
+        "RemoveCollation": "stateless",
+    },
 }
 
 
 def _kind(operation) -> str:
-    """Return "model", "stateless" or "unknown" for an operation."""
-    kind = type(operation)
-    if kind in _MODEL_OPERATIONS:
-        return "model"
-    if kind in _STATELESS_OPERATIONS:
-        return "stateless"
-    if kind.__module__ == _POSTGRES_MODULE:
-        if kind.__name__ in _POSTGRES_MODEL_OPERATIONS:
-            return "model"
-        if kind.__name__ in _POSTGRES_STATELESS:
-            return "stateless"
-    return "unknown"
+    """Return what ``operation`` reads (see _KINDS), or "unknown"."""
+    cls = type(operation)
+    # Operations are defined in submodules (operations.fields, ...).
+    module = cls.__module__.rpartition(".")[0]
+    if cls.__module__ == "django.contrib.postgres.operations":
+        module = cls.__module__
+    kind = _KINDS.get(module, {}).get(cls.__name__, "unknown")
+    if kind == "stateless" and getattr(operation, "state_operations", None):
+        # RunSQL may carry state operations: those change models.
+        return "unknown"
+    return kind
 
 
 class Progression:
@@ -121,8 +120,8 @@ class Progression:
         app_label = migration.app_label
         for number, operation in enumerate(migration.operations, 1):
             kind = _kind(operation)
-            if kind == "model":
-                yield number, operation, *self._small(app_label, operation)
+            if kind in ("related", "own", "nothing"):
+                yield number, operation, *self._small(app_label, operation, kind)
             elif kind == "stateless":
                 # One state serves before and after, used (if at all) before
                 # the next operation changes the project.
@@ -132,22 +131,19 @@ class Progression:
             else:
                 yield number, operation, *self._whole(app_label, operation)
 
-    def _small(self, app_label, operation):
+    def _small(self, app_label, operation, kind):
         named = _named_models(app_label, operation)
+        related = kind == "related"
         # Models pointing at the named ones are found before the operation
         # repoints them (RenameModel).
         touched = named | self.references.referrers(named)
-        before = self.references.needed(named)
         # A copy of each model's state: the operation changes them in place.
-        state_before = self._substate(before, snapshot=True)
-        state_before.apps  # noqa: B018 - render now, before the project changes
+        state_before = self._substate(named, related, snapshot=True)
+        if kind != "nothing":
+            state_before.apps  # noqa: B018 - render now, before the project changes
         operation.state_forwards(app_label, self.state)
         self.references.update(touched | _named_models(app_label, operation))
-        after = self.references.needed(named)
-        # Every model of the state before that still exists is in the state
-        # after too, so that "missing after" means "dropped".
-        after |= {key for key in before if key in self.state.models}
-        return state_before, self._substate(after, snapshot=False)
+        return state_before, self._substate(named, related, snapshot=False)
 
     def _whole(self, app_label, operation):
         before = _LazyState(self.state.clone().models, self.state.real_apps)
@@ -158,14 +154,58 @@ class Progression:
         self.references = _References(self.state)
         return before, _LazyState(dict(self.state.models), self.state.real_apps)
 
-    def _substate(self, keys: set[Key], snapshot: bool) -> ProjectState:
-        models = self.state.models
-        chosen = {
-            key: (state.clone() if snapshot else state)
-            for key, state in models.items()
-            if key in keys
-        }
-        return ProjectState(chosen, real_apps=self.state.real_apps)
+    def _substate(self, named: set[Key], related: bool, snapshot: bool) -> SubState:
+        """Return the state of what SQL about ``named`` reads, unrendered."""
+        full, stubs = self.references.needed(named, related)
+        chosen = {}
+        for key, model_state in self.state.models.items():
+            if key in full:
+                chosen[key] = model_state.clone() if snapshot else model_state
+            elif key in stubs:
+                chosen[key] = _stub(model_state)
+        return SubState(chosen, self.state.real_apps, stubs, self.state.models)
+
+
+class SubState(ProjectState):
+    """Part of the project state: some models whole, some as stubs.
+
+    ``stubs`` are models that are only pointed at: they keep their primary
+    key and plain fields, enough to be the target of a foreign key.
+    ``exists`` tells whether a model not in this state is in the project.
+    """
+
+    def __init__(self, models, real_apps, stubs, project_models):
+        super().__init__(models, real_apps=real_apps)
+        self.stubs = stubs
+        self._project_models = project_models
+
+    def exists(self, key: Key) -> bool:
+        return key in self._project_models
+
+
+# Options a stub keeps: what the table is called and whether Django manages it.
+_STUB_OPTIONS = ("db_table", "db_tablespace", "managed", "proxy", "swappable")
+
+
+def _stub(model_state: ModelState) -> ModelState:
+    """Return ``model_state`` cut down to what a foreign key to it reads."""
+    fields = {
+        name: field
+        for name, field in model_state.fields.items()
+        # A primary key that is a relation (multi-table inheritance) stays:
+        # its target is a stub too.
+        if not field.is_relation or field.primary_key
+    }
+    options = {
+        key: value for key, value in model_state.options.items() if key in _STUB_OPTIONS
+    }
+    return ModelState(
+        model_state.app_label,
+        model_state.name,
+        fields,
+        options=options,
+        bases=model_state.bases,
+    )
 
 
 class _LazyState(ProjectState):
@@ -214,6 +254,10 @@ class _References:
         self.state = state
         self.outgoing: dict[Key, set[Key]] = {}
         self.bases: dict[Key, set[Key]] = {}
+        # Explicit through models of many-to-many fields: rendered whole.
+        self.through: dict[Key, set[Key]] = {}
+        # What a stub points at: its bases and a primary key that is a relation.
+        self.stub_targets: dict[Key, set[Key]] = {}
         self.incoming: dict[Key, set[Key]] = defaultdict(set)
         self.children: dict[Key, set[Key]] = defaultdict(set)
         for key in state.models:
@@ -226,33 +270,50 @@ class _References:
                 self.incoming[target].discard(key)
             for base in self.bases.pop(key, ()):
                 self.children[base].discard(key)
+            self.through.pop(key, None)
+            self.stub_targets.pop(key, None)
             if key in self.state.models:
                 self._add(key)
 
     def referrers(self, keys: set[Key]) -> set[Key]:
         return {source for key in keys for source in self.incoming.get(key, ())}
 
-    def needed(self, named: set[Key]) -> set[Key]:
-        """Return the models to render for SQL about ``named``."""
+    def needed(self, named: set[Key], related: bool) -> tuple[set[Key], set[Key]]:
+        """Return the models to render whole, and as stubs, for SQL about ``named``.
+
+        Whole: the named models and, if ``related``, their inheritance family
+        (a model's related objects include its parents' and those of
+        relations to its proxies) and every model pointing at one of them
+        (the schema editor alters or rebuilds those). Stubs: what those point
+        at, and their parents.
+        """
         models = self.state.models
-        # A model's related objects include those of its parents, and of
-        # relations to its proxies: take the whole inheritance family.
-        family = _walk({key for key in named if key in models}, self.bases)
-        family = _walk(family, self.children)
-        related = family | self.referrers(family)
-        return {key for key in _walk(related, self.outgoing) if key in models}
+        full = {key for key in named if key in models}
+        if related:
+            family = _walk(_walk(full, self.bases), self.children)
+            full = family | self.referrers(family)
+        full |= {through for key in full for through in self.through.get(key, ())}
+        full = {key for key in full if key in models}
+        targets = {target for key in full for target in self.outgoing[key]}
+        stubs = _walk(targets - full, self.stub_targets) - full
+        return full, {key for key in stubs if key in models}
 
     def _add(self, key: Key) -> None:
         model_state = self.state.models[key]
         targets = set()
+        throughs = set()
+        stub_targets = set()
         for field in model_state.fields.values():
             remote = getattr(field, "remote_field", None)
             if remote is None:
                 continue
-            targets.add(resolve_relation(remote.model, *key))
+            target = resolve_relation(remote.model, *key)
+            targets.add(target)
+            if field.primary_key:
+                stub_targets.add(target)
             through = getattr(remote, "through", None)
             if through is not None:
-                targets.add(resolve_relation(through, *key))
+                throughs.add(resolve_relation(through, *key))
         bases = set()
         for base in model_state.bases:
             if isinstance(base, str):
@@ -261,9 +322,12 @@ class _References:
                 bases.add((base._meta.app_label, base._meta.model_name))
         targets.discard(key)
         bases.discard(key)
-        targets |= bases
+        throughs.discard(key)
+        targets |= bases | throughs
         self.outgoing[key] = targets
         self.bases[key] = bases
+        self.through[key] = throughs
+        self.stub_targets[key] = (stub_targets | bases) - {key}
         for target in targets:
             self.incoming[target].add(key)
         for base in bases:
