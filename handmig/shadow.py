@@ -82,8 +82,13 @@ def _sqlite_copy(connection):
     settings_dict = copy.deepcopy(connection.settings_dict)
     settings_dict["NAME"] = path
     described = f"a copy of {name}" if os.path.exists(name) else "an empty database"
+    wrapper = _wrapper(connection, settings_dict)
+    # A scratch copy need not survive a power cut: no waiting on the disk
+    # at every commit.
+    wrapper.ensure_connection()
+    wrapper.connection.execute("PRAGMA synchronous = OFF")
     try:
-        yield _wrapper(connection, settings_dict), described
+        yield wrapper, described
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 

@@ -109,6 +109,12 @@ class Progression:
     def __init__(self, state: ProjectState):
         self.state = state
         self.references = _References(state)
+        # The state after the last operation: the next one often works on
+        # the same models and starts from it, as migrate's would.
+        self._last: SubState | None = None
+        # The whole project for operations that change no model, shared by
+        # consecutive ones (data migrations often come in a row).
+        self._whole_project: _LazyState | None = None
 
     def steps(self, migration) -> Iterator[tuple[int, object, object, object]]:
         """Yield (number, operation, state before, state after) and progress.
@@ -120,16 +126,21 @@ class Progression:
         app_label = migration.app_label
         for number, operation in enumerate(migration.operations, 1):
             kind = _kind(operation)
-            if kind in ("related", "own", "nothing"):
-                yield number, operation, *self._small(app_label, operation, kind)
-            elif kind == "stateless":
+            if kind == "stateless":
                 # One state serves before and after, used (if at all) before
                 # the next operation changes the project.
-                whole = _LazyState(dict(self.state.models), self.state.real_apps)
+                if self._whole_project is None:
+                    self._whole_project = _LazyState(
+                        dict(self.state.models), self.state.real_apps
+                    )
                 operation.state_forwards(app_label, self.state)
-                yield number, operation, whole, whole
-            else:
+                yield number, operation, self._whole_project, self._whole_project
+                continue
+            self._whole_project = None
+            if kind == "unknown":
                 yield number, operation, *self._whole(app_label, operation)
+            else:
+                yield number, operation, *self._small(app_label, operation, kind)
 
     def _small(self, app_label, operation, kind):
         named = _named_models(app_label, operation)
@@ -137,13 +148,17 @@ class Progression:
         # Models pointing at the named ones are found before the operation
         # repoints them (RenameModel).
         touched = named | self.references.referrers(named)
-        # A copy of each model's state: the operation changes them in place.
-        state_before = self._substate(named, related, snapshot=True)
+        full, stubs = self.references.needed(named, related)
+        if self._last is not None and self._last.covers(full, stubs):
+            state_before = self._last
+        else:
+            state_before = self._substate(full, stubs)
         if kind != "nothing":
             state_before.apps  # noqa: B018 - render now, before the project changes
         operation.state_forwards(app_label, self.state)
         self.references.update(touched | _named_models(app_label, operation))
-        return state_before, self._substate(named, related, snapshot=False)
+        self._last = self._substate(*self.references.needed(named, related))
+        return state_before, self._last
 
     def _whole(self, app_label, operation):
         before = _LazyState(self.state.clone().models, self.state.real_apps)
@@ -152,15 +167,15 @@ class Progression:
         operation.state_forwards(app_label, self.state)
         # An operation handmig does not know may have changed any model.
         self.references = _References(self.state)
+        self._last = None
         return before, _LazyState(dict(self.state.models), self.state.real_apps)
 
-    def _substate(self, named: set[Key], related: bool, snapshot: bool) -> SubState:
-        """Return the state of what SQL about ``named`` reads, unrendered."""
-        full, stubs = self.references.needed(named, related)
+    def _substate(self, full: set[Key], stubs: set[Key]) -> SubState:
+        """Return these models (a copy of each: operations change them in place)."""
         chosen = {}
         for key, model_state in self.state.models.items():
             if key in full:
-                chosen[key] = model_state.clone() if snapshot else model_state
+                chosen[key] = model_state.clone()
             elif key in stubs:
                 chosen[key] = _stub(model_state)
         return SubState(chosen, self.state.real_apps, stubs, self.state.models)
@@ -181,6 +196,18 @@ class SubState(ProjectState):
 
     def exists(self, key: Key) -> bool:
         return key in self._project_models
+
+    def covers(self, full: set[Key], stubs: set[Key]) -> bool:
+        """Whether this state holds ``full`` whole and ``stubs`` at least as stubs.
+
+        Any model of it pointing at one of ``full`` is one of ``full``
+        already (the caller asks for every model that does), so the related
+        objects of those come out the same.
+        """
+        models = self.models
+        return all(key in models and key not in self.stubs for key in full) and all(
+            key in models for key in stubs
+        )
 
 
 # Options a stub keeps: what the table is called and whether Django manages it.
