@@ -24,7 +24,8 @@ from django.db import transaction
 
 from handmig import classify
 from handmig.errors import OfflineNeedsDatabase
-from handmig.states import Progression
+from handmig.replay import Replay
+from handmig.states import Progression, rendered_apps
 
 # Introspection methods whose answers end up as object names in the SQL
 # (constraint and index names, sequences): the SQL is only right for the
@@ -73,7 +74,7 @@ def collect(
     state,
     backwards=False,
     *,
-    execute=False,
+    replay: Replay | None = None,
     offline=False,
 ) -> CollectedMigration:
     """Collect the SQL of ``migration`` applied (or unapplied) from ``state``.
@@ -81,9 +82,10 @@ def collect(
     ``state`` must be the project state right before the migration, computed
     as the executor computes it. Forwards it may be a Progression, which the
     migration then progresses (a plan carries one through all its
-    migrations); a ProjectState is left alone. With ``execute``, the
-    migration really runs on ``connection``, which must be a shadow
-    database. ``offline`` never reaches the database: asking its catalog
+    migrations); a ProjectState is left alone. With ``replay``, the
+    migration runs on ``connection``, which must be a shadow database:
+    Python steps too, and its statements as soon as anything reads the
+    shadow. ``offline`` never reaches the database: asking its catalog
     raises OfflineNeedsDatabase.
     """
     if backwards:
@@ -105,8 +107,14 @@ def collect(
         steps = progression.steps(migration)
     # Offline there is no transaction to open; it changes no SQL collected.
     atomic = migration.atomic and not offline
-    with connection.schema_editor(collect_sql=not execute, atomic=atomic) as editor:
-        sink = _capture(editor) if execute else editor.collected_sql
+    if replay is not None and not migration.atomic:
+        # What runs outside a transaction (CREATE INDEX CONCURRENTLY) must
+        # not be caught up inside another migration's.
+        replay.flush()
+    with connection.schema_editor(collect_sql=True, atomic=atomic) as editor:
+        sink = editor.collected_sql
+        if replay is not None:
+            _replaying(editor, replay)
         origins: dict[int, int] = {}
         queued: list[object] = []  # keeps queued statements alive for id()
         collected = []
@@ -114,7 +122,7 @@ def collect(
             item = CollectedOperation(number, operation)
             collected.append(item)
             if not operation.reduces_to_sql:
-                if not execute:
+                if replay is None:
                     # migrate runs it as Python; there is no SQL to collect.
                     continue
                 item.ran_python = True
@@ -123,8 +131,9 @@ def collect(
             )
             start = len(sink)
             with (
-                _watch_introspection(connection, refuse=offline) as seen,
+                _watch_introspection(connection, offline, replay) as seen,
                 _watch_lookups(editor, refuse=offline) as lookups,
+                _running_python(editor, replay, item.ran_python),
             ):
                 _run(
                     migration,
@@ -146,6 +155,8 @@ def collect(
                     queued.append(sql)
         pending = [origins.get(id(sql)) for sql in editor.deferred_sql]
         before_exit = len(sink)
+    if replay is not None and not migration.atomic:
+        replay.flush()
     # Leaving the editor executed (or collected) the deferred SQL, one entry
     # per queued statement, in queue order.
     deferred = list(zip(pending, sink[before_exit:], strict=True))
@@ -179,11 +190,12 @@ def _tables(connection, app_label, operation, state) -> dict[str, classify.Table
     name = getattr(operation, "model_name", None) or getattr(operation, "name", None)
     # Only a state that is rendered already: rendering one costs more than
     # the answer is worth.
-    if not isinstance(name, str) or "apps" not in state.__dict__:
+    apps = rendered_apps(state)
+    if not isinstance(name, str) or apps is None:
         return {}
     if (app_label, name.lower()) not in state.models:
         return {}
-    model = state.apps.get_model(app_label, name)
+    model = apps.get_model(app_label, name)
     return {model._meta.db_table: classify.read_table(model, connection)}
 
 
@@ -202,21 +214,42 @@ def _run(migration, operation, editor, from_state, to_state, backwards, offline)
         method(migration.app_label, editor, from_state, to_state)
 
 
-def _capture(editor) -> list[str]:
-    """Record every statement a real schema editor executes, as collect mode would."""
-    sink: list[str] = []
+def _replaying(editor, replay) -> None:
+    """Queue every statement the editor collects to run on the shadow.
+
+    While a Python step runs (``editor.collect_sql`` off), what it executes
+    through the editor runs at once, after the queue, and is collected too.
+    """
     execute = editor.execute
 
-    def recording(sql, params=()):
+    def replaying(sql, params=()):
+        if editor.collect_sql:
+            execute(sql, params)
+            replay.queue(editor.collected_sql[-1])
+            return None
+        replay.flush()
         text = str(sql)
         if params is not None:
             text = text % tuple(map(editor.quote_value, params))
-        sink.append(text if text.rstrip().endswith(";") else text + ";")
+        editor.collected_sql.append(text if text.rstrip().endswith(";") else text + ";")
         return execute(sql, params)
 
     # Django's schema editor and RunPython functions call self.execute().
-    editor.execute = recording
-    return sink
+    editor.execute = replaying
+
+
+@contextlib.contextmanager
+def _running_python(editor, replay, ran_python):
+    """Let a Python step execute for real on the shadow, caught up on first use."""
+    if replay is None or not ran_python:
+        yield
+        return
+    editor.collect_sql = False
+    try:
+        with replay.touching():
+            yield
+    finally:
+        editor.collect_sql = True
 
 
 def _dropped(migration, operation, from_state, to_state):
@@ -269,10 +302,11 @@ def _through_tables(fields):
 
 
 @contextlib.contextmanager
-def _watch_introspection(connection, refuse=False):
+def _watch_introspection(connection, refuse=False, replay=None):
     """Record the tables the connection's introspection is asked about.
 
     With ``refuse`` (offline), asking at all raises OfflineNeedsDatabase.
+    With ``replay``, the shadow runs what is queued before it answers.
     """
     introspection = connection.introspection
     seen: list[str] = []
@@ -282,7 +316,7 @@ def _watch_introspection(connection, refuse=False):
         if original is None:
             continue
         patched.append(name)
-        setattr(introspection, name, _recording(original, seen, refuse))
+        setattr(introspection, name, _recording(original, seen, refuse, replay))
     try:
         yield seen
     finally:
@@ -317,7 +351,7 @@ def _watch_lookups(editor, refuse=False):
         del editor._constraint_names
 
 
-def _recording(method, seen, refuse=False):
+def _recording(method, seen, refuse=False, replay=None):
     def wrapper(*args, **kwargs):
         table = args[1] if len(args) > 1 else kwargs.get("table_name", "")
         if refuse:
@@ -325,6 +359,8 @@ def _recording(method, seen, refuse=False):
                 f"it reads the names of objects on {table} from the database's catalog"
             )
         seen.append(str(table or ""))
+        if replay is not None:
+            replay.flush()
         return method(*args, **kwargs)
 
     return wrapper

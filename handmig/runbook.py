@@ -8,6 +8,7 @@ on objects the plan itself creates, the plan runs on a shadow database.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import os
 import sys
@@ -50,6 +51,7 @@ from handmig.model import (
     Runbook,
     Step,
 )
+from handmig.replay import Replay
 from handmig.shadow import shadow as make_shadow
 from handmig.states import Progression
 
@@ -194,6 +196,8 @@ def _build(connection, plan, kind, notes, opts: Options, applied) -> Runbook:
         advice.check_reversible([item.migration for item in plan.items])
     offline = database.is_offline(connection)
     resolved = f"database '{connection.alias}'"
+    # Online schema tools need every table's incoming foreign keys.
+    online = opts.online is not None
     if offline:
         collected, reason = _collect(connection, plan, opts.progress, offline=True)
         if reason:
@@ -202,7 +206,7 @@ def _build(connection, plan, kind, notes, opts: Options, applied) -> Runbook:
             )
     elif opts.shadow == "always" or opts.shadow_database:
         collected, resolved = _collect_on_shadow(
-            connection, plan, opts.shadow_database, opts.progress
+            connection, plan, opts.shadow_database, opts.progress, online
         )
     else:
         # A copy of a SQLite file is cheap: run Python steps on one, so that
@@ -214,7 +218,7 @@ def _build(connection, plan, kind, notes, opts: Options, applied) -> Runbook:
             else None
         )
         if not reason:
-            collected, reason = _collect(connection, plan, opts.progress)
+            collected, reason = _collect(connection, plan, opts.progress, online=online)
         if reason:
             if opts.shadow == "never" or connection.vendor != "sqlite":
                 # Creating databases on a server is not done unasked.
@@ -223,7 +227,7 @@ def _build(connection, plan, kind, notes, opts: Options, applied) -> Runbook:
                     "scratch copy of the schema) or --shadow-database ALIAS."
                 )
             collected, resolved = _collect_on_shadow(
-                connection, plan, None, opts.progress
+                connection, plan, None, opts.progress, online
             )
             notes = notes + [f"{reason}: the SQL was taken from {resolved}."]
 
@@ -328,7 +332,7 @@ def _primary_key(connection, table) -> str | None:
         return None
 
 
-def _collect(connection, plan, progress=None, offline=False):
+def _collect(connection, plan, progress=None, offline=False, online=False):
     """Collect every migration's SQL without running it.
 
     Return the results, and why a shadow is needed if it is: Django could
@@ -342,7 +346,11 @@ def _collect(connection, plan, progress=None, offline=False):
     index_table = _IndexTables(connection)
     # Forward plans progress one state in place: keep the plan's own intact
     # for a second pass (on a shadow).
-    progression = None if plan.backwards else Progression(plan.start_state.clone())
+    progression = (
+        None
+        if plan.backwards
+        else Progression(plan.start_state.clone(), referrers=online)
+    )
     for item in plan.items:
         migration = item.migration
         label = f"{migration.app_label}.{migration.name}"
@@ -455,33 +463,39 @@ def _stale(lookups, changed):
     return None
 
 
-def _collect_on_shadow(connection, plan, configured_alias, progress=None):
-    """Run the plan for real on a shadow database and capture its SQL."""
+def _collect_on_shadow(connection, plan, configured_alias, progress=None, online=False):
+    """Run the plan on a shadow database and capture its SQL."""
     with make_shadow(connection, configured_alias) as (shadow_connection, described):
         results = []
-        progression = None if plan.backwards else Progression(plan.start_state.clone())
+        progression = (
+            None
+            if plan.backwards
+            else Progression(plan.start_state.clone(), referrers=online)
+        )
+        replay = Replay(shadow_connection)
         for item in plan.items:
             migration = item.migration
+            label = f"{migration.app_label}.{migration.name}"
+            replay.label = label
             try:
-                if plan.backwards:
-                    result = collect(
-                        shadow_connection, migration, item.state, True, execute=True
-                    )
-                else:
-                    result = collect(
-                        shadow_connection, migration, progression, False, execute=True
-                    )
-                _record_on_shadow(shadow_connection, migration, plan.backwards)
+                state = item.state if plan.backwards else progression
+                result = collect(
+                    shadow_connection, migration, state, plan.backwards, replay=replay
+                )
             except Exception as exc:  # noqa: BLE001 - anything the plan raises
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                failed = getattr(exc, "label", None) or label
                 raise ShadowFailed(
-                    f"{migration.app_label}.{migration.name} failed on the shadow "
-                    f"database ({type(exc).__name__}: {first}); fix the migration, "
-                    "or run it with Django."
+                    f"{failed} failed on the shadow database ({type(exc).__name__}: "
+                    f"{first}); fix the migration, or run it with Django."
                 ) from None
+            replay.queue(
+                functools.partial(
+                    _record_on_shadow, shadow_connection, migration, plan.backwards
+                )
+            )
             results.append(result)
             if progress:
-                label = f"{migration.app_label}.{migration.name}"
                 progress("shadow", len(results), len(plan.items), label)
     return results, f"a shadow database ({described})"
 

@@ -106,9 +106,16 @@ def _kind(operation) -> str:
 class Progression:
     """The project state through a forward plan, one operation at a time."""
 
-    def __init__(self, state: ProjectState):
+    def __init__(self, state: ProjectState, *, referrers: bool = True):
+        """Progress ``state`` in place.
+
+        Without ``referrers``, operations that read only their own models
+        get states without the models pointing at them; their tables then
+        show no incoming foreign keys (which online schema tools care about).
+        """
         self.state = state
         self.references = _References(state)
+        self.all_referrers = referrers
         # The state after the last operation: the next one often works on
         # the same models and starts from it, as migrate's would.
         self._last: SubState | None = None
@@ -144,7 +151,7 @@ class Progression:
 
     def _small(self, app_label, operation, kind):
         named = _named_models(app_label, operation)
-        related = kind == "related"
+        related = kind == "related" or (self.all_referrers and kind == "own")
         # Models pointing at the named ones are found before the operation
         # repoints them (RenameModel).
         touched = named | self.references.referrers(named)
@@ -233,6 +240,13 @@ def _stub(model_state: ModelState) -> ModelState:
         options=options,
         bases=model_state.bases,
     )
+
+
+def rendered_apps(state):
+    """Return the model registry of ``state`` if it is rendered already, else None."""
+    if isinstance(state, _LazyState):
+        return state.__dict__.get("rendered")
+    return state.__dict__.get("apps")
 
 
 class _LazyState(ProjectState):
