@@ -193,9 +193,9 @@ MYSQL_LOCKS = {
 
 
 def _postgresql_lock(sql: str, verb: str, kind_: str) -> str:
-    words = keywords(sql)
     if kind_ == "data":
         return "" if verb.startswith("SELECT") else "ROW EXCLUSIVE (rows it changes)"
+    words = keywords(sql)
     if "INDEX" in verb and verb.startswith(("CREATE", "DROP")):
         if "CONCURRENTLY" in words:
             return "SHARE UPDATE EXCLUSIVE: reads and writes go on"

@@ -139,6 +139,16 @@ _VOLATILE = {
 }
 
 
+# A word each rule that reads words needs somewhere in the statement, per
+# vendor: drop-* DROP, rename-in-use RENAME; on PostgreSQL the index rules
+# INDEX, the ADD COLUMN / ADD CONSTRAINT ones ADD, the column type ALTER,
+# SET NOT NULL SET.
+_TRIGGERS = {
+    "": ("DROP", "RENAME"),
+    "postgresql": ("DROP", "RENAME", "INDEX", "ADD", "ALTER", "SET"),
+}
+
+
 def check(
     sql: str, vendor: str, new_tables: set[str], algorithm: str | None = None
 ) -> list[str]:
@@ -146,9 +156,15 @@ def check(
 
     ``algorithm`` is what MySQL/MariaDB would use for it (handmig.classify).
     """
-    words = classify.keywords(sql)
-    names = _names(sql)
     table = _table(sql)
+    if statements.verb(sql).startswith(statements.DATA_VERBS):
+        return []  # every rule is about a change of schema
+    if not _mentions(sql, *_TRIGGERS.get(vendor, _TRIGGERS[""])):
+        # No rule that reads words can fire: reading every word of a long
+        # statement costs more than all the rest.
+        copies = vendor == "mysql" and algorithm == "COPY" and table not in new_tables
+        return ["mysql-table-copy"] if copies else []
+    words = classify.keywords(sql)
     found = []
     if words[:2] == ["DROP", "TABLE"]:
         if table not in new_tables:
@@ -196,7 +212,7 @@ def check(
         if (
             classify.has_sequence(words, "ADD", "COLUMN")
             and "DEFAULT" in words
-            and names & _VOLATILE
+            and _names(sql) & _VOLATILE
         ):
             found.append("pg-volatile-default")
     if vendor == "mysql" and algorithm == "COPY":
@@ -273,6 +289,12 @@ def _names(sql: str) -> set[str]:
         for t in parsed[0].flatten()
         if t.ttype in T.Name or t.ttype in T.Keyword
     }
+
+
+def _mentions(sql: str, *words: str) -> bool:
+    """Whether any of ``words`` appears anywhere in ``sql`` (a cheap first test)."""
+    upper = sql.upper()
+    return any(word in upper for word in words)
 
 
 def _table(sql: str) -> str | None:

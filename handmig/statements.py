@@ -96,6 +96,27 @@ def split(sql: str) -> list[str]:
     return statements
 
 
+def head(sql: str, count: int) -> list[Token]:
+    """Return the first ``count`` tokens of ``sql`` but for whitespace and comments.
+
+    The lexer yields tokens as it goes: a long statement is not read to its
+    end when only its head matters.
+    """
+    found: list[Token] = []
+    for ttype, value in lexer.tokenize(sql):
+        token = Token(ttype, value)
+        if token.is_whitespace or token.ttype in T.Comment:
+            continue
+        found.append(token)
+        if len(found) == count:
+            break
+    return found
+
+
+# Verbs of statements that change rows, not the schema.
+DATA_VERBS = ("INSERT", "UPDATE", "DELETE", "SELECT", "TRUNCATE")
+
+
 @functools.lru_cache(maxsize=8192)
 def verb(sql: str) -> str:
     """Return the statement's leading keywords, e.g. "ALTER TABLE"."""

@@ -101,8 +101,21 @@ def _after(tokens, i, skip=("CONCURRENTLY", "IF EXISTS", "IF NOT EXISTS", "ONLY"
     return i
 
 
+# Enough tokens to reach the table of CREATE [UNIQUE] INDEX [CONCURRENTLY]
+# [IF NOT EXISTS] name ON [ONLY] table, and the name of CREATE/DROP TABLE.
+_HEAD = 16
+
+
 def _effects(sql):
-    tokens = _tokens(sql)
+    verb = statements.verb(sql)
+    if not verb.startswith(("CREATE", "DROP", "ALTER")):
+        return []
+    if verb.startswith("ALTER"):
+        tokens = _tokens(sql)
+    else:
+        # Only the head names what is created or dropped: a long CREATE
+        # TABLE need not be read to its end.
+        tokens = statements.head(sql, _HEAD)
     words = [_word(t) for t in tokens]
     effects = []
     if words[:2] == ["CREATE", "TABLE"]:
