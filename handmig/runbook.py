@@ -473,6 +473,9 @@ def _collect_on_shadow(connection, plan, configured_alias, progress=None, online
             else Progression(plan.start_state.clone(), referrers=online)
         )
         replay = Replay(shadow_connection)
+        # As migrate does before it starts; later the queue may run inside a
+        # transaction, where MySQL refuses the DDL.
+        _ensure_recorder(shadow_connection)
         for item in plan.items:
             migration = item.migration
             label = f"{migration.app_label}.{migration.name}"
@@ -500,10 +503,20 @@ def _collect_on_shadow(connection, plan, configured_alias, progress=None, online
     return results, f"a shadow database ({described})"
 
 
+def _ensure_recorder(connection) -> None:
+    try:
+        MigrationRecorder(connection).ensure_schema()
+    except Exception as exc:  # noqa: BLE001 - the message says what failed
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise ShadowFailed(
+            f"Cannot create {bookkeeping.TABLE} on the shadow database "
+            f"({type(exc).__name__}: {first})."
+        ) from None
+
+
 def _record_on_shadow(connection, migration, backwards):
     """Keep the shadow's django_migrations in step, as migrate would."""
     recorder = MigrationRecorder(connection)
-    recorder.ensure_schema()
     for row in bookkeeping.rows(migration):
         if backwards:
             recorder.record_unapplied(row.app, row.name)
