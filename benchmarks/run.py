@@ -13,9 +13,13 @@ Cases:
   whole      handmig plan vs migrate, empty database, the whole history of a
              real project (django-cms and django-filer: tests/thirdparty_settings.py)
   pending    the same database at all but the last 10 migrations: handmig
-             plan vs one sqlmigrate process (of the last migration)
+             plan vs one sqlmigrate process (of the last migration of the
+             plan, here sessions.0001: little more than Django's start-up)
   scaling    handmig plan on synthetic projects of N migrations
-             (benchmarks/synthetic.py): t(N) and t(largest)/t(smallest)
+             (benchmarks/synthetic.py) on SQLite: t(N), the median of up to
+             three runs, and t(largest)/t(smallest); at the smallest N also
+             the ratio to migrate (which grows quadratically: at 2,000
+             migrations it takes most of half an hour)
   memory     peak RSS of handmig plan vs migrate on the whole history
 
 It prints a table, then one JSON line with every figure. PostgreSQL is
@@ -25,6 +29,7 @@ expected at 127.0.0.1:5432 as postgres (HANDMIG_BENCH_PG_HOST/PORT/USER).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -175,7 +180,7 @@ def real_project(vendor, workdir, repeat, results):
     db.drop()
 
 
-def scaling(sizes, workdir, results):
+def scaling(sizes, workdir, repeat, results):
     times = {}
     for size in sizes:
         project = workdir / f"synthetic{size}"
@@ -185,12 +190,32 @@ def scaling(sizes, workdir, results):
             check=True,
         )
         db = Database("sqlite", project)
-        db.empty()
         env = {**db.env("HANDMIG_BENCH"), "PYTHONPATH": str(ROOT)}
         settings = ["--settings", "synthetic_settings", "--pythonpath", str(project)]
-        seconds, rss = measure(handmig(*settings, "plan", "--format", "sql"), env)
+        plan = handmig(*settings, "plan", "--format", "sql")
+        if size == min(sizes):
+            # The one size migrate finishes in seconds: the ratio to it.
+            migrate = django_admin("migrate", *settings, "-v", "0")
+            mine, django = pairs(
+                repeat,
+                functools.partial(measure, plan, env),
+                functools.partial(measure, migrate, env),
+                db.empty,
+            )
+            results[f"synthetic{size}_vs_migrate"] = _figure(mine, django)
+            runs = mine
+        else:
+            runs = []
+            for _ in range(min(repeat, 3)):
+                db.empty()
+                runs.append(measure(plan, env))
+        seconds = statistics.median(r[0] for r in runs)
         times[size] = seconds
-        results[f"scaling_{size}"] = {"seconds": seconds, "rss_mib": round(rss, 1)}
+        results[f"scaling_{size}"] = {
+            "seconds": round(seconds, 2),
+            "runs": [round(r[0], 2) for r in runs],
+            "rss_mib": round(max(r[1] for r in runs), 1),
+        }
     if len(sizes) > 1:
         low, high = min(sizes), max(sizes)
         results["scaling_ratio"] = {
@@ -251,7 +276,7 @@ def main(argv=None) -> int:
     try:
         for vendor in options.vendors.split(","):
             real_project(vendor, workdir, repeat, results)
-        scaling(sizes, workdir, results)
+        scaling(sizes, workdir, repeat, results)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(table(results))
