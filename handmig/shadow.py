@@ -105,7 +105,7 @@ def _server_copy(connection):
     # still drops the database (DROP IF EXISTS, should it not exist yet).
     try:
         _server_execute(connection, f"CREATE DATABASE {quote(name)}{like}")
-        _copy_schema(connection, settings_dict)
+        _copy_schema(connection, settings_dict, wrapper)
         yield (
             wrapper,
             (
@@ -176,7 +176,7 @@ def _configured(connection, alias):
         if connection.vendor == "sqlite":
             _sqlite_into(connection, settings_dict["NAME"])
         else:
-            _copy_schema(connection, settings_dict)
+            _copy_schema(connection, settings_dict, shadow_wrapper)
         yield shadow_wrapper, f"database alias '{alias}'"
     finally:
         shadow_wrapper.close()
@@ -226,42 +226,56 @@ def _server_execute(connection, sql):
         ) from None
 
 
-def _copy_schema(connection, into):
-    """Copy the target's schema and django_migrations rows into ``into``."""
-    has_rows = MigrationRecorder(connection).has_table()
+def _copy_schema(connection, into, wrapper):
+    """Copy the target's schema and django_migrations rows into ``into``.
+
+    One dump of the schema through the shell client; the rows through the
+    connections (a second dump and load would cost as much as the first).
+    """
     source = connection.settings_dict
     if connection.vendor == "postgresql":
         dump = ["pg_dump", "--schema-only", "--no-owner", "--no-privileges"]
-        rows = [
-            "pg_dump",
-            "--data-only",
-            "--table",
-            MigrationRecorder.Migration._meta.db_table,
-        ]
         load = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1"]
-        pipe = (_pg_args(into, load), source, into)
-        _run_pipe(connection, _pg_args(source, dump), *pipe)
-        if has_rows:
-            _run_pipe(connection, _pg_args(source, rows), *pipe)
+        _run_pipe(
+            connection, _pg_args(source, dump), _pg_args(into, load), source, into
+        )
     else:
         client = shutil.which("mariadb") or shutil.which("mysql") or "mysql"
         dumper = (
             shutil.which("mariadb-dump") or shutil.which("mysqldump") or "mysqldump"
         )
         dump = [dumper, "--no-data", "--skip-comments", "--single-transaction"]
-        rows = [dumper, "--no-create-info", "--skip-comments", "--single-transaction"]
-        table = MigrationRecorder.Migration._meta.db_table
         _run_pipe(
             connection, _my_args(source, dump), _my_args(into, [client]), source, into
         )
-        if has_rows:
-            _run_pipe(
-                connection,
-                _my_args(source, rows) + [table],
-                _my_args(into, [client]),
-                source,
-                into,
-            )
+    _copy_rows(connection, wrapper)
+
+
+def _copy_rows(connection, wrapper):
+    """Copy the target's django_migrations rows into the shadow's."""
+    recorder = MigrationRecorder(connection)
+    if not recorder.has_table():
+        return
+    rows = recorder.migration_qs.order_by("id").values_list("app", "name", "applied")
+    adapt = wrapper.ops.adapt_datetimefield_value
+    values = [(app, name, adapt(applied)) for app, name, applied in rows]
+    if not values:
+        return
+    q = wrapper.ops.quote_name
+    table = q(MigrationRecorder.Migration._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} ({q('app')}, {q('name')}, {q('applied')}) "
+        "VALUES (%s, %s, %s)"
+    )
+    try:
+        with wrapper.cursor() as cursor:
+            cursor.executemany(sql, values)
+    except Exception as exc:  # noqa: BLE001 - the message says what failed
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc)
+        raise ShadowFailed(
+            f"Cannot copy {MigrationRecorder.Migration._meta.db_table} into the "
+            f"shadow database ({first})."
+        ) from None
 
 
 def _pg_args(settings_dict, argv):
