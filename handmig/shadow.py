@@ -100,6 +100,13 @@ def _server_copy(connection):
     like = _like(connection)
     settings_dict = copy.deepcopy(connection.settings_dict)
     settings_dict["NAME"] = name
+    if connection.vendor == "postgresql":
+        # A scratch database need not survive a crash: commits do not wait
+        # for the write-ahead log to reach the disk.
+        options = settings_dict.setdefault("OPTIONS", {})
+        options["options"] = (
+            options.get("options", "") + " -c synchronous_commit=off"
+        ).strip()
     wrapper = _wrapper(connection, settings_dict)
     # Everything from CREATE on is inside the try: an interrupt at any point
     # still drops the database (DROP IF EXISTS, should it not exist yet).
