@@ -110,9 +110,13 @@ def _server_copy(connection):
     wrapper = _wrapper(connection, settings_dict)
     # Everything from CREATE on is inside the try: an interrupt at any point
     # still drops the database (DROP IF EXISTS, should it not exist yet).
+    dump = None
     try:
+        # The dump of the target reads while the server makes the database.
+        dump = _start_dump(connection)
         _server_execute(connection, f"CREATE DATABASE {quote(name)}{like}")
-        _copy_schema(connection, settings_dict, wrapper)
+        _load_dump(connection, dump, settings_dict)
+        _copy_rows(connection, wrapper)
         yield (
             wrapper,
             (
@@ -121,6 +125,9 @@ def _server_copy(connection):
             ),
         )
     finally:
+        if dump is not None and dump.poll() is None:
+            dump.kill()
+            dump.wait()
         wrapper.close()
         drop = f"DROP DATABASE IF EXISTS {quote(name)}"
         if connection.vendor == "postgresql":
@@ -239,23 +246,64 @@ def _copy_schema(connection, into, wrapper):
     One dump of the schema through the shell client; the rows through the
     connections (a second dump and load would cost as much as the first).
     """
+    _load_dump(connection, _start_dump(connection), into)
+    _copy_rows(connection, wrapper)
+
+
+def _start_dump(connection) -> subprocess.Popen:
+    """Start dumping the target's schema; _load_dump() reads it."""
     source = connection.settings_dict
     if connection.vendor == "postgresql":
-        dump = ["pg_dump", "--schema-only", "--no-owner", "--no-privileges"]
-        load = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1"]
-        _run_pipe(
-            connection, _pg_args(source, dump), _pg_args(into, load), source, into
+        argv = _pg_args(
+            source, ["pg_dump", "--schema-only", "--no-owner", "--no-privileges"]
         )
+        env = {**os.environ, "PGPASSWORD": str(source.get("PASSWORD") or "")}
     else:
-        client = shutil.which("mariadb") or shutil.which("mysql") or "mysql"
         dumper = (
             shutil.which("mariadb-dump") or shutil.which("mysqldump") or "mysqldump"
         )
-        dump = [dumper, "--no-data", "--skip-comments", "--single-transaction"]
-        _run_pipe(
-            connection, _my_args(source, dump), _my_args(into, [client]), source, into
+        argv = _my_args(
+            source, [dumper, "--no-data", "--skip-comments", "--single-transaction"]
         )
-    _copy_rows(connection, wrapper)
+        env = {**os.environ, "MYSQL_PWD": str(source.get("PASSWORD") or "")}
+    _need_client(argv[0])
+    return subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+
+
+def _load_dump(connection, dump: subprocess.Popen, into) -> None:
+    """Load the schema ``dump`` produces into the shadow ``into``."""
+    if connection.vendor == "postgresql":
+        argv = _pg_args(into, ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1"])
+        env = {**os.environ, "PGPASSWORD": str(into.get("PASSWORD") or "")}
+    else:
+        client = shutil.which("mariadb") or shutil.which("mysql") or "mysql"
+        argv = _my_args(into, [client])
+        env = {**os.environ, "MYSQL_PWD": str(into.get("PASSWORD") or "")}
+    _need_client(argv[0])
+    schema, errors = dump.communicate()
+    if dump.returncode != 0:
+        program = os.path.basename(str(dump.args[0]))  # type: ignore[index]
+        raise ShadowFailed(
+            f"{program} could not read the target's schema: {_first(errors)}"
+        )
+    loaded = subprocess.run(
+        argv, input=schema, capture_output=True, env=env, check=False
+    )
+    if loaded.returncode != 0:
+        raise ShadowFailed(
+            f"{argv[0]} could not load the schema into the shadow: "
+            f"{_first(loaded.stderr)}"
+        )
+
+
+def _need_client(program: str) -> None:
+    if not shutil.which(program):
+        raise ShadowFailed(
+            f"{program} is needed to copy the schema; install the database's "
+            "client tools, or give --shadow-database ALIAS."
+        )
 
 
 def _copy_rows(connection, wrapper):
@@ -299,36 +347,6 @@ def _my_args(settings_dict, argv):
         if settings_dict.get(key):
             extra += [flag, str(settings_dict[key])]
     return argv + extra + [str(settings_dict["NAME"])]
-
-
-def _run_pipe(connection, dump_argv, load_argv, source, into):
-    """Pipe a dump of the target into the shadow's shell client."""
-    if not shutil.which(dump_argv[0]) or not shutil.which(load_argv[0]):
-        raise ShadowFailed(
-            f"{dump_argv[0]} and {load_argv[0]} are needed to copy the schema; "
-            "install the database's client tools, or give --shadow-database ALIAS."
-        )
-    env = dict(os.environ)
-    if connection.vendor == "postgresql":
-        env_dump = {**env, "PGPASSWORD": str(source.get("PASSWORD") or "")}
-        env_load = {**env, "PGPASSWORD": str(into.get("PASSWORD") or "")}
-    else:
-        env_dump = {**env, "MYSQL_PWD": str(source.get("PASSWORD") or "")}
-        env_load = {**env, "MYSQL_PWD": str(into.get("PASSWORD") or "")}
-    dumped = subprocess.run(dump_argv, capture_output=True, env=env_dump, check=False)
-    if dumped.returncode != 0:
-        raise ShadowFailed(
-            f"{dump_argv[0]} could not read the target's schema: "
-            f"{_first(dumped.stderr)}"
-        )
-    loaded = subprocess.run(
-        load_argv, input=dumped.stdout, capture_output=True, env=env_load, check=False
-    )
-    if loaded.returncode != 0:
-        raise ShadowFailed(
-            f"{load_argv[0]} could not load the schema into the shadow: "
-            f"{_first(loaded.stderr)}"
-        )
 
 
 def _first(raw: bytes) -> str:
