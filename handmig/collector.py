@@ -112,6 +112,7 @@ def collect(
         # not be caught up inside another migration's.
         replay.flush()
     with connection.schema_editor(collect_sql=True, atomic=atomic) as editor:
+        _quote_as_text(editor)
         sink = editor.collected_sql
         if replay is not None:
             _replaying(editor, replay)
@@ -212,6 +213,21 @@ def _run(migration, operation, editor, from_state, to_state, backwards, offline)
             method(migration.app_label, editor, from_state, to_state)
     else:
         method(migration.app_label, editor, from_state, to_state)
+
+
+def _quote_as_text(editor) -> None:
+    """Make the editor's quoted values text, as the SQL it collects must be.
+
+    MySQLdb escapes some values to bytes (a UUID where MariaDB has a native
+    UUID type), and Django puts those into the SQL as b'...'.
+    """
+    quote = editor.quote_value
+
+    def quote_value(value):
+        quoted = quote(value)
+        return quoted.decode() if isinstance(quoted, bytes) else quoted
+
+    editor.quote_value = quote_value
 
 
 def _replaying(editor, replay) -> None:

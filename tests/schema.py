@@ -47,15 +47,18 @@ def server_settings(backend, name):
     }
 
 
-def create_database(backend, name):
-    """Create an empty database ``name``, dropping any earlier one."""
+def create_database(backend, name, collation="utf8mb4_unicode_ci"):
+    """Create an empty database ``name``, dropping any earlier one.
+
+    ``collation`` is MySQL/MariaDB's for the database.
+    """
     drop_database(backend, name)
     if backend == "postgresql":
         _server_execute(backend, f'CREATE DATABASE "{name}"')
     elif backend == "mysql":
         _server_execute(
             backend,
-            f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci",
+            f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE {collation}",
         )
 
 

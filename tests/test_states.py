@@ -7,11 +7,14 @@ statements in the same order as Django's Migration.apply on a state rendered
 the way the executor renders it.
 """
 
+import uuid
+
 import pytest
 from django.conf import settings
 from django.db import connections, models
+from django.db.migrations import Migration
 from django.db.migrations.executor import MigrationExecutor
-from django.db.migrations.operations import RenameModel
+from django.db.migrations.operations import AddField, RenameModel
 from django.db.migrations.state import ModelState, ProjectState
 
 from handmig import collector, runbook
@@ -198,3 +201,27 @@ def test_statements_run_on_the_shadow_only_when_read(backends, monkeypatch):
     assert left > 0, "the last statements are read by no one: they never ran"
     assert replay.ran + left <= statements
     connections[alias].close()
+
+
+@pytest.mark.parametrize("backend", selected_backends())
+def test_a_uuid_default_is_quoted_as_text(backends, backend):
+    """MariaDB has a native UUID type; MySQLdb then escapes a UUID default to
+    bytes, and Django's collected SQL read b"'...'" (invalid SQL)."""
+    alias = f"{backend}_scratch"
+    connections[alias].close()
+    create_database(backend, settings.DATABASES[alias]["NAME"])
+    connection = connections[alias]
+    executor = MigrationExecutor(connection)
+    state = executor.loader.project_state()
+    value = uuid.UUID("5f15dc6f-7d4f-4184-ac2b-0ed265166fa9")
+    migration = Migration("0099_token", "shop")
+    migration.operations = [
+        AddField("book", "token", models.UUIDField(default=value, editable=False))
+    ]
+    result = collector.collect(connection, migration, state)
+    sql = " ".join(chunk for op in result.operations for chunk in op.chunks)
+    assert "b'" not in sql and 'b"' not in sql
+    if backend != "postgresql":
+        # PostgreSQL adds the column with its default in the ALTER itself.
+        assert value.hex in sql.replace("-", "")
+    connection.close()
