@@ -6,12 +6,16 @@ alternating, the median of several pairs. Absolute seconds differ from
 machine to machine and from minute to minute; ratios taken side by side do
 not.
 
+    python3 -m pip install -e '.[thirdparty,wagtail,postgresql]'
     python benchmarks/run.py                 # everything, SQLite and PostgreSQL
     python benchmarks/run.py --quick         # one pair each, N = 250 only
+    python benchmarks/run.py --project thirdparty   # the smaller real project
 
 Cases:
   whole      handmig plan vs migrate, empty database, the whole history of a
-             real project (django-cms and django-filer: tests/thirdparty_settings.py)
+             real project: django-cms, django-filer and Wagtail, 221 migration
+             nodes (tests/wagtail_settings.py); --project thirdparty takes
+             django-cms and django-filer alone (tests/thirdparty_settings.py)
   pending    the same database at all but the last 10 migrations: handmig
              plan vs one sqlmigrate process (of the last migration of the
              plan, here sessions.0001: little more than Django's start-up)
@@ -47,6 +51,8 @@ PG = {
     "user": os.environ.get("HANDMIG_BENCH_PG_USER", "postgres"),
 }
 PG_NAME = "handmig_bench"
+# The real projects' settings modules, in tests/ (their extras installed).
+PROJECTS = {"wagtail": "wagtail_settings", "thirdparty": "thirdparty_settings"}
 
 
 class Database:
@@ -144,10 +150,10 @@ def handmig(*args):
     return [sys.executable, "-m", "handmig", *args]
 
 
-def real_project(vendor, workdir, repeat, results):
+def real_project(vendor, project, workdir, repeat, results):
     db = Database(vendor, workdir)
     env = {**db.env("HANDMIG_TP"), "PYTHONPATH": f"{ROOT}{os.pathsep}{TESTS}"}
-    settings = ["--settings", "thirdparty_settings", "--pythonpath", str(TESTS)]
+    settings = ["--settings", project, "--pythonpath", str(TESTS)]
     # Django cannot write some of these SQL statements before the objects
     # exist: on PostgreSQL handmig needs a shadow for the whole history.
     shadow = ["--shadow"] if vendor == "postgresql" else []
@@ -166,7 +172,7 @@ def real_project(vendor, workdir, repeat, results):
     last = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "at.py"), "10"],
         cwd=ROOT,
-        env={**os.environ, **env, "DJANGO_SETTINGS_MODULE": "thirdparty_settings"},
+        env={**os.environ, **env, "DJANGO_SETTINGS_MODULE": project},
         capture_output=True,
         text=True,
         check=True,
@@ -268,19 +274,30 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--sizes", default="250,1000,2000", help="Synthetic project sizes."
     )
+    parser.add_argument(
+        "--project",
+        choices=sorted(PROJECTS),
+        default="wagtail",
+        help="The real project: wagtail (cms, filer, Wagtail) or thirdparty.",
+    )
     options = parser.parse_args(argv)
     repeat = 1 if options.quick else options.repeat
     sizes = [250] if options.quick else [int(s) for s in options.sizes.split(",")]
+    project = PROJECTS[options.project]
     results: dict[str, dict] = {}
     workdir = Path(tempfile.mkdtemp(prefix="handmig-bench-"))
     try:
         for vendor in options.vendors.split(","):
-            real_project(vendor, workdir, repeat, results)
+            real_project(vendor, project, workdir, repeat, results)
         scaling(sizes, workdir, repeat, results)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(table(results))
-    print(json.dumps({"handmig_benchmark": results}, sort_keys=True))
+    print(
+        json.dumps(
+            {"handmig_benchmark": results, "project": options.project}, sort_keys=True
+        )
+    )
     return 0
 
 
