@@ -11,7 +11,7 @@ import os
 import pytest
 
 # Wagtail comes from the "wagtail" extra; without it this module is skipped,
-# unless HANDMIG_TEST_THIRD_PARTY=1 says it was meant to be there.
+# unless HANDMIG_TEST_WAGTAIL=1 says it was meant to be there.
 _MISSING = [
     name
     for name in ("wagtail", "cms", "filer")
@@ -22,8 +22,8 @@ if _MISSING:
         f"{', '.join(_MISSING)} not installed: "
         "pip install -e '.[test,thirdparty,wagtail]' runs these tests"
     )
-    if os.environ.get("HANDMIG_TEST_THIRD_PARTY") == "1":
-        pytest.fail(f"HANDMIG_TEST_THIRD_PARTY=1 but {_why}", pytrace=False)
+    if os.environ.get("HANDMIG_TEST_WAGTAIL") == "1":
+        pytest.fail(f"HANDMIG_TEST_WAGTAIL=1 but {_why}", pytrace=False)
     pytest.skip(_why, allow_module_level=True)
 
 from django.conf import settings  # noqa: E402
