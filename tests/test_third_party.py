@@ -7,83 +7,33 @@ some of these apps' Python steps use the default database whatever alias
 the migration runs on.
 """
 
-import importlib.util
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.db import connections
+
+from tests.projects import environment, plan_both_ways, require
+from tests.schema import create_database, selected_backends
 
 # The apps come from the "thirdparty" extra, which not every supported Django
 # can install (django-cms 5.1 needs Django 5.2). Without them this module is
 # skipped, unless HANDMIG_TEST_THIRD_PARTY=1 says they were meant to be there.
-_MISSING = [
-    name
-    for name in ("cms", "menus", "filer", "easy_thumbnails")
-    if importlib.util.find_spec(name) is None
-]
-if _MISSING:
-    _why = (
-        f"{', '.join(_MISSING)} not installed: "
-        "pip install -e '.[test,thirdparty]' runs these tests"
-    )
-    if os.environ.get("HANDMIG_TEST_THIRD_PARTY") == "1":
-        pytest.fail(f"HANDMIG_TEST_THIRD_PARTY=1 but {_why}", pytrace=False)
-    pytest.skip(_why, allow_module_level=True)
-
-from django.conf import settings  # noqa: E402
-from django.db import connections  # noqa: E402
-
-from tests.schema import (  # noqa: E402
-    create_database,
-    dump_schema,
-    migration_rows,
-    run_script,
-    selected_backends,
+require(
+    ("cms", "menus", "filer", "easy_thumbnails"),
+    "HANDMIG_TEST_THIRD_PARTY",
+    "thirdparty",
 )
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _env(backend, role):
-    db = settings.DATABASES[f"{backend}_{role}"]
-    return {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "DJANGO_SETTINGS_MODULE": "tests.thirdparty_settings",
-        "HANDMIG_TP_ENGINE": db["ENGINE"],
-        "HANDMIG_TP_NAME": str(db["NAME"]),
-        "HANDMIG_TP_HOST": db.get("HOST", ""),
-        "HANDMIG_TP_PORT": str(db.get("PORT", "")),
-        "HANDMIG_TP_USER": db.get("USER", ""),
-        "HANDMIG_TP_PASSWORD": db.get("PASSWORD", ""),
-    }
-
-
-def _run(argv, env):
-    result = subprocess.run(
-        [sys.executable, *argv], env=env, capture_output=True, text=True, timeout=600
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
+    return environment(backend, role, "tests.thirdparty_settings")
 
 
 def _step(backend, *args, shadow=True):
-    """Apply one plan both ways and compare; return the runbook as JSON text."""
-    flags = ["--shadow"] if shadow and backend != "sqlite" else []
-    a_env, b_env = _env(backend, "tp_a"), _env(backend, "tp_b")
-    script = _run(["-m", "handmig", "plan", *args, "--format", "sql", *flags], a_env)
-    a, b = f"{backend}_tp_a", f"{backend}_tp_b"
-    connections[a].close()
-    run_script(backend, connections[a].settings_dict, script)
-    _run(["-m", "django", "migrate", *args, "--noinput", "-v0"], b_env)
-    rows = migration_rows(connections[a])
-    assert rows == migration_rows(connections[b])
-    assert dump_schema(connections[a]) == dump_schema(connections[b])
-    connections[a].close()
-    connections[b].close()
-    return script, rows
+    """Apply one plan both ways and compare; return the runbook and the rows."""
+    return plan_both_ways(backend, args, _env, shadow)
 
 
 def _fresh(backend):
