@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connections, models
 from django.db.migrations import Migration
 from django.db.migrations.executor import MigrationExecutor
@@ -19,6 +20,7 @@ from django.db.migrations.state import ModelState, ProjectState
 
 from handmig import collector, runbook
 from handmig.replay import Replay
+from handmig.shadow import shadow as make_shadow
 from handmig.states import Progression, _References
 from tests.schema import create_database, selected_backends
 
@@ -224,4 +226,24 @@ def test_a_uuid_default_is_quoted_as_text(backends, backend):
     if backend != "postgresql":
         # PostgreSQL adds the column with its default in the ALTER itself.
         assert value.hex in sql.replace("-", "")
+    connection.close()
+
+
+@pytest.mark.parametrize("backend", selected_backends())
+def test_rename_model_with_many_to_many_on_a_shadow(backends, backend):
+    """Renaming a model renames its many-to-many table, then Django reads the
+    constraints of the renamed table. Collecting, Django 6.1 points that
+    lookup at the old name; the shadow has run the rename by then."""
+    alias = f"{backend}_scratch"
+    connections[alias].close()
+    create_database(backend, settings.DATABASES[alias]["NAME"])
+    call_command("migrate", database=alias, verbosity=0)
+    connection = connections[alias]
+    state = MigrationExecutor(connection).loader.project_state()
+    migration = Migration("0099_volume", "shop")
+    migration.operations = [RenameModel("Book", "Volume")]
+    with make_shadow(connection) as (shadow, _):
+        result = collector.collect(shadow, migration, state, replay=Replay(shadow))
+    sql = " ".join(chunk for op in result.operations for chunk in op.chunks)
+    assert "shop_volume_tags" in sql
     connection.close()
