@@ -22,8 +22,8 @@ Cases:
   scaling    handmig plan on synthetic projects of N migrations
              (benchmarks/synthetic.py) on SQLite: t(N), the median of up to
              three runs, and t(largest)/t(smallest); at the smallest N also
-             the ratio to migrate (which grows quadratically: at 2,000
-             migrations it takes most of half an hour)
+             the ratio to migrate (whose time grows with the square of N, so
+             larger N are not paired)
   memory     peak RSS of handmig plan vs migrate on the whole history
 
 It prints a table, then one JSON line with every figure. PostgreSQL is
