@@ -248,7 +248,7 @@ def _replaying(editor, replay) -> None:
             execute(sql, params)
             replay.queue(editor.collected_sql[-1])
             return None
-        replay.flush()
+        # Executing, the editor takes a cursor: touching() catches up first.
         text = str(sql)
         if params is not None:
             text = text % tuple(map(editor.quote_value, params))

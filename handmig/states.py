@@ -163,7 +163,7 @@ class Progression:
         if kind != "nothing":
             state_before.apps  # noqa: B018 - render now, before the project changes
         operation.state_forwards(app_label, self.state)
-        self.references.update(touched | _named_models(app_label, operation))
+        self.references.update(touched)
         self._last = self._substate(*self.references.needed(named, related))
         return state_before, self._last
 
