@@ -17,8 +17,9 @@ Cases:
              nodes (tests/wagtail_settings.py); --project thirdparty takes
              django-cms and django-filer alone (tests/thirdparty_settings.py)
   pending    the same database at all but the last 10 migrations: handmig
-             plan vs one sqlmigrate process (of the last migration of the
-             plan, here sessions.0001: little more than Django's start-up)
+             plan vs one sqlmigrate process of the last migration of the
+             plan (for the Wagtail project wagtailusers.0015: Django's
+             start-up, the graph, one state and its system checks)
   scaling    handmig plan on synthetic projects of N migrations
              (benchmarks/synthetic.py) on SQLite: t(N), the median of up to
              three runs, and t(largest)/t(smallest); at the smallest N also
@@ -33,6 +34,7 @@ expected at 127.0.0.1:5432 as postgres (HANDMIG_BENCH_PG_HOST/PORT/USER).
 from __future__ import annotations
 
 import argparse
+import compileall
 import functools
 import json
 import os
@@ -208,6 +210,8 @@ def scaling(sizes, workdir, repeat, results):
             + [str(size), str(project)],
             check=True,
         )
+        # Both commands read its migrations: compiled once, not on every run.
+        compileall.compile_dir(project, quiet=1)
         db = Database("sqlite", project)
         env = {**db.env("HANDMIG_BENCH"), "PYTHONPATH": str(ROOT)}
         settings = ["--settings", "synthetic_settings", "--pythonpath", str(project)]
@@ -298,6 +302,11 @@ def main(argv=None) -> int:
     sizes = [250] if options.quick else [int(s) for s in options.sizes.split(",")]
     project = PROJECTS[options.project]
     results: dict[str, dict] = {}
+    # Django's modules were byte-compiled when pip installed them. handmig's
+    # may not be (an editable install, or PYTHONDONTWRITEBYTECODE set), and
+    # then every run would compile them again: compile them once, as pip
+    # does when it installs a wheel.
+    compileall.compile_dir(ROOT / "handmig", quiet=1)
     workdir = Path(tempfile.mkdtemp(prefix="handmig-bench-"))
     try:
         for vendor in options.vendors.split(","):
