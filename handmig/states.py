@@ -179,13 +179,14 @@ class Progression:
 
     def _substate(self, full: set[Key], stubs: set[Key]) -> SubState:
         """Return these models (a copy of each: operations change them in place)."""
+        models = self.state.models
+        # In the project's order, as a state cut from the whole one would
+        # hold them; looked up, not scanned: a scan per operation would make
+        # the plan's time grow with the square of the project's size.
         chosen = {}
-        for key, model_state in self.state.models.items():
-            if key in full:
-                chosen[key] = model_state.clone()
-            elif key in stubs:
-                chosen[key] = _stub(model_state)
-        return SubState(chosen, self.state.real_apps, stubs, self.state.models)
+        for key in self.references.in_order(full | stubs):
+            chosen[key] = models[key].clone() if key in full else _stub(models[key])
+        return SubState(chosen, self.state.real_apps, stubs, models)
 
 
 class SubState(ProjectState):
@@ -301,6 +302,12 @@ class _References:
         self.stub_targets: dict[Key, set[Key]] = {}
         self.incoming: dict[Key, set[Key]] = defaultdict(set)
         self.children: dict[Key, set[Key]] = defaultdict(set)
+        # Where each model stands in the project state's models: a model
+        # added (or renamed, or deleted and made again) goes last, as in
+        # the state's dict. The order in which models are rendered decides
+        # the order of related objects, and so of the SQL altering them.
+        self.position: dict[Key, int] = {}
+        self._next = 0
         for key in state.models:
             self._add(key)
 
@@ -315,6 +322,16 @@ class _References:
             self.stub_targets.pop(key, None)
             if key in self.state.models:
                 self._add(key)
+            else:
+                self.position.pop(key, None)
+
+    def in_order(self, keys: set[Key]) -> list[Key]:
+        """Return ``keys`` in the order of the project state's models."""
+        if not keys.issubset(self.position):
+            # A model came in other than through an operation naming it.
+            self.position = {key: i for i, key in enumerate(self.state.models)}
+            self._next = len(self.position)
+        return sorted(keys, key=self.position.__getitem__)
 
     def referrers(self, keys: set[Key]) -> set[Key]:
         return {source for key in keys for source in self.incoming.get(key, ())}
@@ -341,6 +358,9 @@ class _References:
 
     def _add(self, key: Key) -> None:
         model_state = self.state.models[key]
+        if key not in self.position:
+            self.position[key] = self._next
+            self._next += 1
         targets = set()
         throughs = set()
         stub_targets = set()

@@ -15,7 +15,12 @@ from django.core.management import call_command
 from django.db import connections, models
 from django.db.migrations import Migration
 from django.db.migrations.executor import MigrationExecutor
-from django.db.migrations.operations import AddField, RenameModel
+from django.db.migrations.operations import (
+    AddField,
+    CreateModel,
+    DeleteModel,
+    RenameModel,
+)
 from django.db.migrations.state import ModelState, ProjectState
 
 from handmig import collector, runbook
@@ -151,6 +156,28 @@ def test_the_index_follows_a_rename():
     # rename_model leaves bases as they are): the index says what the state says.
     assert references.referrers({("app", "d")}) == {("app", "b")}
     assert references.referrers({("app", "c")}) == {("app", "proxy")}
+
+
+def test_the_index_keeps_the_order_of_the_states_models():
+    # Small states hold their models in the project's order, which decides
+    # the order of related objects; the index keeps it without a scan.
+    project = _project()
+    references = _References(project)
+    steps = [
+        DeleteModel("A"),
+        CreateModel("X", [("id", models.AutoField(primary_key=True))]),
+        CreateModel("A", [("id", models.AutoField(primary_key=True))]),
+        RenameModel("B", "G"),
+    ]
+    for operation in steps:
+        names = {getattr(operation, "name", None), getattr(operation, "old_name", None)}
+        names.add(getattr(operation, "new_name", None))
+        touched = {("app", name.lower()) for name in names if name}
+        touched |= references.referrers(touched)
+        operation.state_forwards("app", project)
+        references.update(touched)
+        assert references.in_order(set(project.models)) == list(project.models)
+    assert list(project.models)[-3:] == [("app", "x"), ("app", "a"), ("app", "g")]
 
 
 def test_replay_runs_nothing_until_the_shadow_is_read(backends, tmp_path):
