@@ -40,16 +40,16 @@ def insert(connection, row: MigrationRow) -> Statement:
 
 def delete(connection, recorded: list[MigrationRow]) -> Statement:
     """Return the DELETE of ``recorded`` rows."""
-    where = _match(connection, recorded)
-    return statements.make(f"DELETE FROM {_table(connection)} WHERE {where};")
+    where = match(connection, recorded)
+    return statements.make(f"DELETE FROM {quoted_table(connection)} WHERE {where};")
 
 
 def select_rows(connection, keys: list[MigrationRow]) -> str:
     """Return a query listing which of ``keys`` are recorded."""
     q = connection.ops.quote_name
     return (
-        f"SELECT {q('app')}, {q('name')}, {q('applied')} FROM {_table(connection)} "
-        f"WHERE {_match(connection, keys)} ORDER BY {q('id')};"
+        f"SELECT {q('app')}, {q('name')}, {q('applied')} FROM {quoted_table(connection)} "
+        f"WHERE {match(connection, keys)} ORDER BY {q('id')};"
     )
 
 
@@ -110,19 +110,21 @@ def _insert(connection, row: MigrationRow) -> str:
     # MySQL and Oracle want a FROM clause before WHERE; DUAL is their no-table.
     dual = " FROM DUAL" if connection.vendor in ("mysql", "oracle") else ""
     return (
-        f"INSERT INTO {_table(connection)} ({q('app')}, {q('name')}, {q('applied')}) "
+        f"INSERT INTO {quoted_table(connection)} ({q('app')}, {q('name')}, {q('applied')}) "
         f"SELECT {_literal(row.app)}, {_literal(row.name)}, "
         f"{current_timestamp(connection)}{dual} "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {_table(connection)} "
-        f"WHERE {_match(connection, [row])});"
+        f"WHERE NOT EXISTS (SELECT 1 FROM {quoted_table(connection)} "
+        f"WHERE {match(connection, [row])});"
     )
 
 
-def _table(connection) -> str:
+def quoted_table(connection) -> str:
+    """Return django_migrations' name, quoted for ``connection``."""
     return connection.ops.quote_name(TABLE)
 
 
-def _match(connection, keys: list[MigrationRow]) -> str:
+def match(connection, keys: list[MigrationRow]) -> str:
+    """Return the WHERE condition that selects the rows of ``keys``."""
     q = connection.ops.quote_name
     terms = [
         f"({q('app')} = {_literal(row.app)} AND {q('name')} = {_literal(row.name)})"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
@@ -156,6 +157,35 @@ def server_version(connection) -> tuple[str, str]:
     )
 
 
+def client_command(connection) -> str:
+    """Return the shell client command that runs a script read from stdin.
+
+    No flag is needed for safety: the scripts make the client stop at the
+    first error themselves. psql's -X keeps a ~/.psqlrc out of the run.
+    """
+    settings = connection.settings_dict
+    name = str(getattr(connection, "handmig_name", None) or settings.get("NAME") or "")
+    if connection.vendor == "sqlite":
+        return f"sqlite3 {shlex.quote(name)}"
+    if connection.vendor == "postgresql":
+        flags = (("-h", "HOST"), ("-p", "PORT"), ("-U", "USER"))
+        program, database = ["psql", "-X"], ["-d", name]
+    elif connection.vendor == "mysql":
+        flags = (("-h", "HOST"), ("-P", "PORT"), ("-u", "USER"))
+        mariadb = getattr(connection, "mysql_is_mariadb", False)
+        program = ["mariadb" if mariadb else "mysql"]
+        database = (["-p"] if settings.get("PASSWORD") else []) + [name]
+    else:
+        return ""
+    where = [
+        part
+        for flag, key in flags
+        if settings.get(key)
+        for part in (flag, str(settings[key]))
+    ]
+    return " ".join(shlex.quote(part) for part in program + where + database)
+
+
 def _refuse_writes(execute, sql, params, many, context):
     words = str(sql).lstrip().split(None, 2)
     verb = words[0].upper().rstrip(";") if words else ""
@@ -186,11 +216,14 @@ def _empty_sqlite(connection):
     original = connection.settings_dict["NAME"]
     connection.close()
     connection.settings_dict["NAME"] = "file:handmig-empty?mode=memory"
+    # What the runbook is for, where it names the database.
+    connection.handmig_name = original
     try:
         yield
     finally:
         connection.close()
         connection.settings_dict["NAME"] = original
+        del connection.handmig_name
 
 
 def _first_line(exc: BaseException) -> str:

@@ -63,6 +63,23 @@ class Statement:
     # ``sql``; or why the statement stays plain SQL.
     online: OnlineChange | None = None
     online_note: str = ""
+    # With an online tool: where a script stops for the tool to run.
+    handoff: Handoff | None = None
+
+
+@dataclass
+class Handoff:
+    """Where a script stops for a step SQL cannot do, and how it goes on.
+
+    A script never runs past such a step: it ends its part there, the
+    operator runs ``commands`` in a shell, and the next part begins with a
+    guard that fails until they have.
+    """
+
+    title: str
+    commands: list[str]
+    part: int | None  # the part that follows, None when nothing follows
+    guard: list[Statement] = field(default_factory=list)
 
 
 @dataclass
@@ -109,6 +126,8 @@ class Step:
     title: str
     statements: list[Statement]
     note: str = ""
+    # Statements that stop a script unless the step is still to do.
+    guard: list[Statement] = field(default_factory=list)
 
 
 @dataclass
@@ -164,6 +183,20 @@ class MigrationSection:
     flags: list[Flag] = field(default_factory=list)
     # Every flag id in the section, its operations' included, for summaries.
     flag_ids: list[str] = field(default_factory=list)
+    # Statements that stop a script unless the migration is in the state
+    # this section starts from (not recorded forward, recorded backward).
+    guard: list[Statement] = field(default_factory=list)
+    # Backup commands for what the section destroys, run before it begins.
+    backups: list[str] = field(default_factory=list)
+    # Statements after the section that take its session timeouts back.
+    timeouts_reset: list[Statement] = field(default_factory=list)
+    # It runs Python SQL cannot replace: a script hands it to Django.
+    with_django: bool = False
+    # The part of the script the section belongs to (1 when there is one).
+    part: int = 1
+    # Set on the last of consecutive sections that run with Django: where
+    # the script stops for them.
+    handoff: Handoff | None = None
 
 
 @dataclass
@@ -191,6 +224,8 @@ class Header:
     generated_at: str
     # Where statements that needed the database's catalog were resolved.
     resolved_against: str = ""
+    # The shell client command that runs an SQL script from standard input.
+    client: str = ""
 
 
 @dataclass
@@ -208,6 +243,11 @@ class Runbook:
     warnings: list[str] = field(default_factory=list)
     # Django commands that do the same job (the rerun recipe).
     commands: list[CommandStep] = field(default_factory=list)
+    # How many parts a script comes in: one more for each place it stops
+    # for a step SQL cannot do.
+    parts: int = 1
+    # What a script's later parts repeat first: the session's settings.
+    session: list[Statement] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the model as plain data, the form JSON output carries."""

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import jinja2
 
+from handmig import statements
 from handmig.errors import TemplateFailed
 from handmig.model import Runbook
 
@@ -109,6 +110,7 @@ def _environment(extra_dirs: list[str]) -> jinja2.Environment:
     )
     env.filters["sql_comment"] = _sql_comment
     env.filters["indent_block"] = _indent_block
+    env.filters["script_statement"] = _script_statement
     return env
 
 
@@ -143,3 +145,17 @@ def _indent_block(text: str, width: int = 2) -> str:
     """Indent every non-empty line of ``text`` by ``width`` spaces."""
     pad = " " * width
     return "\n".join(pad + line if line else line for line in str(text).splitlines())
+
+
+def _script_statement(sql: str, vendor: str) -> str:
+    """Return ``sql`` as the vendor's shell client must read it from a script.
+
+    The mysql/mariadb client ends a statement at every ';' it sees; a
+    compound statement (a trigger's BEGIN ... END) needs another delimiter.
+    """
+    needs = getattr(statements, "needs_delimiter", lambda sql: False)
+    if vendor != "mysql" or not needs(sql):
+        return sql
+    body = sql.rstrip().rstrip(";").rstrip()
+    delimiter = "$$" if "$$" not in body else "//"
+    return f"DELIMITER {delimiter}\n{body}{delimiter}\nDELIMITER ;"

@@ -26,6 +26,7 @@ from handmig import (
     bookkeeping,
     classify,
     database,
+    guards,
     planner,
     rules,
     statements,
@@ -43,6 +44,7 @@ from handmig.errors import (
 )
 from handmig.model import (
     Check,
+    Handoff,
     Header,
     MigrationRow,
     MigrationSection,
@@ -259,6 +261,16 @@ def _build(connection, plan, kind, notes, opts: Options, applied) -> Runbook:
                 section.transactional,
             )
             section.timeout_advice = timeouts.advice(connection, section.transactional)
+    if opts.lock_timeout is not None or opts.statement_timeout is not None:
+        for section in sections:
+            # Dropping BEGIN/COMMIT would leave SET LOCAL without effect.
+            section.flags = [f for f in section.flags if f.id != "single-statement"]
+    for section in sections:
+        section.backups = list(
+            dict.fromkeys(s.backup for s in _statements_of(section) if s.backup)
+        )
+        section.guard = _section_guard(connection, section, plan.backwards)
+    parts = _handoffs(connection, sections, plan.backwards)
     for section in sections:
         every = section.flags + [f for op in section.operations for f in op.flags]
         every += [
@@ -274,19 +286,140 @@ def _build(connection, plan, kind, notes, opts: Options, applied) -> Runbook:
         warnings.extend(w for w in item.warnings if w not in warnings)
     header = _header(connection)
     header.resolved_against = resolved
+    header.client = database.client_command(connection)
+    before = _before(connection, has_table, plan.backwards, bool(plan.items))
     return Runbook(
         title=_title(plan, kind),
         kind=kind,
         direction="backward" if plan.backwards else "forward",
         header=header,
-        before=_before(connection, has_table, plan.backwards, bool(plan.items)),
+        before=before,
         preflight=_preflight(connection, plan, has_table),
         migrations=sections,
         after=[],
         verify=_verify(connection, plan),
         post=_post(connection, plan, kind, collected),
         warnings=warnings,
+        parts=parts,
+        session=_session(connection) if plan.items else [],
     )
+
+
+def _statements_of(section) -> list:
+    """Return the section's statements in the order they run."""
+    found = [s for op in section.operations for s in op.statements]
+    return found + list(section.deferred)
+
+
+def _section_guard(connection, section, backwards: bool) -> list:
+    """Return the guard that stops a script unless the section is still to run."""
+    label = f"{section.app}.{section.name}"
+    rows = section.record.rows
+    if backwards:
+        # A squash counts as applied when what it replaces is (trap 3).
+        applied = section.replaces or rows
+        return guards.fail_when(
+            connection,
+            guards.negate(guards.recorded_all(connection, applied)),
+            f"{label} is not recorded as applied, so it was not reversed "
+            "again; this script has run before, or the database changed. "
+            "Generate the runbook again.",
+        )
+    return guards.fail_when(
+        connection,
+        guards.recorded_any(connection, rows),
+        f"{label} is already recorded as applied, so it was not run again; "
+        "this script has run before, or the database changed. Generate the "
+        "runbook again.",
+    )
+
+
+def _handoffs(connection, sections, backwards: bool) -> int:
+    """Mark where a script stops for steps SQL cannot do; return the parts.
+
+    A migration whose Python SQL cannot replace runs with Django, whole; an
+    ALTER handed to an online tool runs in a shell. The script ends its part
+    before them, and the next part starts with a guard that fails until
+    they are done, so it never records what did not run.
+    """
+    part = 1
+    waiting: list = []  # consecutive sections that run with Django
+    for index, section in enumerate(sections):
+        section.part = part
+        if section.with_django:
+            waiting.append(section)
+            following = sections[index + 1] if index + 1 < len(sections) else None
+            if following is None or not following.with_django:
+                part = _django_handoff(
+                    connection, waiting, part, following is not None, backwards
+                )
+                waiting = []
+            continue
+        for statement in _statements_of(section):
+            if statement.online is None:
+                continue
+            part += 1
+            statement.handoff = _online_handoff(connection, statement, part)
+    return part
+
+
+def _django_handoff(connection, run, part, more: bool, backwards: bool) -> int:
+    labels = ", ".join(f"{s.app}.{s.name}" for s in run)
+    commands = [s.migrate_command for s in run]
+    handoff = Handoff(
+        title=f"Run {labels} with Django: "
+        + ("its Python" if len(run) == 1 else "their Python")
+        + " cannot be written as SQL.",
+        commands=commands,
+        part=part + 1 if more else None,
+    )
+    run[-1].handoff = handoff
+    if not more:
+        return part
+    todo = " then ".join(f"'{c}'" for c in commands)
+    if backwards:
+        keys = [row for s in run for row in s.record.rows]
+        condition = guards.recorded_any(connection, keys)
+        state = "still recorded"
+    else:
+        keys = [row for s in run for row in (s.replaces or s.record.rows)]
+        condition = guards.negate(guards.recorded_all(connection, keys))
+        state = "not applied yet"
+    handoff.guard = guards.fail_when(
+        connection,
+        condition,
+        f"{labels} {'is' if len(run) == 1 else 'are'} {state}: run {todo} "
+        f"first, then part {part + 1} of this script.",
+    )
+    return part + 1
+
+
+def _online_handoff(connection, statement, part) -> Handoff:
+    online = statement.online
+    checks = verify.checks(connection, [statement.sql])
+    condition = " OR ".join(
+        f"({check.sql.rstrip().rstrip(';')}) <> {check.expect}" for check in checks
+    )
+    handoff = Handoff(
+        title=f"Run {online.tool} on {online.table}.",
+        commands=[online.dry_run, online.execute],
+        part=part,
+    )
+    if condition:
+        handoff.guard = guards.fail_when(
+            connection,
+            condition,
+            f"the change {online.tool} makes to {online.table} is not there "
+            f"yet: run it first, then part {part} of this script.",
+        )
+    return handoff
+
+
+def _session(connection) -> list:
+    """Return the session settings every part of a script begins with."""
+    if connection.vendor == "sqlite":
+        return [statements.make("PRAGMA foreign_keys = OFF;")]
+    return []
 
 
 def _apply_rules(connection, sections, collected, ignore, offline) -> None:
@@ -555,7 +688,12 @@ def _section(
     connection, item, collected, backwards: bool, resolved
 ) -> MigrationSection:
     migration = item.migration
-    command = _migrate_command(connection, migration.app_label, migration.name)
+    target = migration.name
+    if backwards:
+        # Reversing a migration is migrating its app back to its parent.
+        parents = [name for app, name in item.parents if app == migration.app_label]
+        target = parents[0] if parents else "zero"
+    command = _migrate_command(connection, migration.app_label, target)
     operations = []
     for result in collected.operations:
         operation = result.operation
@@ -618,6 +756,7 @@ def _section(
         if flag:
             section.flags.append(flag)
     if any(f.id == "python-step" for step in operations for f in step.flags):
+        section.with_django = True
         section.flags.insert(
             0, advice.python_route_flag(section.migrate_command, section.fake_command)
         )
@@ -684,6 +823,13 @@ def _before(
                 statements=bookkeeping.create_table(connection),
                 note=f"{bookkeeping.TABLE} did not exist when the runbook was "
                 "generated.",
+                guard=guards.fail_when(
+                    connection,
+                    guards.table_exists(connection, bookkeeping.TABLE),
+                    f"{bookkeeping.TABLE} exists already, so it was not created "
+                    "again; this script has run before, or migrate has. "
+                    "Generate the runbook again.",
+                ),
             )
         )
     return steps

@@ -138,9 +138,92 @@ def shell_command(backend, settings_dict):
     return argv, ({"MYSQL_PWD": password} if password else {})
 
 
-def run_script(backend, settings_dict, sql_text):
-    """Run ``sql_text`` with the vendor's shell client; fail on any error."""
+def readme_command(backend, settings_dict):
+    """Return (argv, extra env) of the client as the README runs a script.
+
+    No flag that makes it stop at an error: the scripts must do that
+    themselves, whatever the client was started with.
+    """
     argv, env = shell_command(backend, settings_dict)
+    drop = {"-bail", "-q"}
+    plain = [arg for arg in argv if arg not in drop]
+    if "ON_ERROR_STOP=1" in plain:
+        at = plain.index("ON_ERROR_STOP=1")
+        del plain[at - 1 : at + 1]
+    return plain, env
+
+
+PART = re.compile(r"^-- Part (\d+) of (\d+)$", re.MULTILINE)
+
+
+def script_parts(sql_text):
+    """Return (text, commands) for each part of a script.
+
+    ``commands`` are the shell commands its end hands over to (a Django
+    migrate, an online schema change tool), in order.
+    """
+    starts = [m.start() for m in PART.finditer(sql_text)]
+    bounds = [0, *starts[1:], len(sql_text)] if starts else [0, len(sql_text)]
+    parts = []
+    for begin, end in zip(bounds, bounds[1:]):
+        text = sql_text[begin:end]
+        commands = []
+        if "\n-- STOP: " in text:
+            tail = text.split("\n-- STOP: ", 1)[1]
+            for line in tail.splitlines():
+                if line.startswith(("-- Then run part", "-- Nothing follows")):
+                    break
+                if line.startswith("--   "):
+                    commands.append(line[5:])
+        parts.append((text, commands))
+    return parts
+
+
+def run_parts(backend, settings_dict, sql_text, on_command=None):
+    """Run a rendered script part by part with the README's client command.
+
+    Between parts, ``on_command(command)`` does what the script hands over
+    (it must be given when the script has such steps).
+    """
+    output = []
+    for text, commands in script_parts(sql_text):
+        output.append(run_script(backend, settings_dict, text, readme=True))
+        if commands:
+            assert on_command is not None, f"the script hands over {commands}"
+            for command in commands:
+                on_command(command)
+    return "".join(output)
+
+
+def django_commands(alias):
+    """Return an on_command for run_parts that runs migrate on ``alias``."""
+    from django.core.management import call_command
+    from django.db import connections
+
+    def run(command):
+        words = command.split()
+        assert words[:3] == ["python", "manage.py", "migrate"], command
+        args, rest = [], iter(words[3:])
+        for word in rest:
+            if word == "--database":
+                assert next(rest) == alias, command
+            else:
+                args.append(word)
+        connections[alias].close()
+        call_command("migrate", *args, database=alias, verbosity=0, interactive=False)
+        connections[alias].close()
+
+    return run
+
+
+def run_script(backend, settings_dict, sql_text, readme=False):
+    """Run ``sql_text`` with the vendor's shell client; fail on any error.
+
+    ``readme``: start the client as the README does, with no flag that
+    stops it at an error (for rendered scripts, which set that themselves).
+    """
+    command = readme_command if readme else shell_command
+    argv, env = command(backend, settings_dict)
     result = subprocess.run(
         argv,
         input=sql_text,

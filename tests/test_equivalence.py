@@ -21,6 +21,8 @@ from tests.schema import (
     create_database,
     dump_schema,
     migration_rows,
+    django_commands,
+    run_parts,
     run_script,
     selected_backends,
 )
@@ -96,7 +98,7 @@ def test_runbook_matches_migrate(backends, backend, index, direction, app, name)
         )
         script = render(runbook, format="sql")
         connections[a].close()
-        run_script(backend, connections[a].settings_dict, script)
+        run_parts(backend, connections[a].settings_dict, script, django_commands(a))
         target = backward_target(app, name) if backwards else name
         call_command("migrate", app, target, database=b, verbosity=0, interactive=False)
 

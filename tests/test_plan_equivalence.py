@@ -18,6 +18,8 @@ from tests.schema import (
     create_database,
     dump_schema,
     migration_rows,
+    django_commands,
+    run_parts,
     run_script,
     selected_backends,
 )
@@ -39,7 +41,12 @@ def _step(backend, args, shadow="auto"):
     a, b = f"{backend}_a", f"{backend}_b"
     runbook = build_plan(*args, database_alias=a, shadow=shadow)
     connections[a].close()
-    run_script(backend, connections[a].settings_dict, render(runbook, format="sql"))
+    run_parts(
+        backend,
+        connections[a].settings_dict,
+        render(runbook, format="sql"),
+        django_commands(a),
+    )
     call_command("migrate", *args, database=b, verbosity=0, interactive=False)
     _assert_same(a, b)
     return runbook
@@ -143,12 +150,15 @@ def _fake_back(backend, app, name, target):
     a, b = f"{backend}_a", f"{backend}_b"
     from django.db.migrations.loader import MigrationLoader
 
-    migration = MigrationLoader(None, ignore_no_migrations=True).graph.nodes[
-        (app, name)
-    ]
-    record = bookkeeping.record(connections[a], migration, backwards=True)
-    connections[a].close()
-    run_script(backend, connections[a].settings_dict, record.statements[0].sql)
+    loader = MigrationLoader(connections[a], ignore_no_migrations=True)
+    # migrate --fake un-records the migration and what depends on it.
+    for key in loader.graph.backwards_plan((app, name)):
+        if key not in loader.applied_migrations:
+            continue
+        migration = loader.graph.nodes[key]
+        record = bookkeeping.record(connections[a], migration, backwards=True)
+        connections[a].close()
+        run_script(backend, connections[a].settings_dict, record.statements[0].sql)
     call_command("migrate", app, target, database=b, fake=True, verbosity=0)
 
 
@@ -162,7 +172,12 @@ def test_a_configured_shadow_database(backends, backend):
     runbook = build_plan("shop", database_alias=a, shadow_database=scratch)
     assert f"database alias '{scratch}'" in runbook.header.resolved_against
     connections[a].close()
-    run_script(backend, connections[a].settings_dict, render(runbook, format="sql"))
+    run_parts(
+        backend,
+        connections[a].settings_dict,
+        render(runbook, format="sql"),
+        django_commands(a),
+    )
     call_command("migrate", "shop", database=b, verbosity=0)
     _assert_same(a, b)
     # It is left empty for the next time.

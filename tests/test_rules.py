@@ -8,7 +8,7 @@ from django.db import connections
 
 from handmig import build_runbook, render, timeouts
 from handmig.errors import ConfigurationError
-from tests.schema import migration_rows, run_script, selected_backends
+from tests.schema import migration_rows, run_parts, selected_backends
 from tests.test_runbook_model import _scratch_at
 
 BACKENDS = selected_backends()
@@ -145,7 +145,7 @@ def test_timeouts_run_in_the_shell_client(backends, backend):
     assert section.timeout_advice
     connections[alias].close()
     # The script with its timeouts runs as is, and does the migration.
-    run_script(backend, connections[alias].settings_dict, render(runbook, format="sql"))
+    run_parts(backend, connections[alias].settings_dict, render(runbook, format="sql"))
     assert ("shop", "0006_book_indexes_constraints") in migration_rows(
         connections[alias]
     )

@@ -16,7 +16,8 @@ from tests.schema import (
     create_database,
     dump_schema,
     migration_rows,
-    run_script,
+    django_commands,
+    run_parts,
     selected_backends,
 )
 
@@ -34,7 +35,7 @@ def _fresh_pair(backend, *targets):
 
 def _run(backend, alias, text):
     connections[alias].close()
-    run_script(backend, connections[alias].settings_dict, text)
+    run_parts(backend, connections[alias].settings_dict, text, django_commands(alias))
 
 
 @pytest.mark.parametrize("backend", selected_backends())
