@@ -138,8 +138,9 @@ def _statements(doc):
     """Yield every SQL text of the runbook model, in the order of the runbook."""
     yield from (check["sql"] for check in doc["preflight"])
     for step in doc["before"]:
-        yield from (s["sql"] for s in step["statements"])
+        yield from (s["sql"] for s in step["guard"] + step["statements"])
     for m in doc["migrations"]:
+        yield from (s["sql"] for s in m["guard"])
         if m["begin"]:
             yield m["begin"]["sql"]
         yield from (s["sql"] for s in m["timeouts"])
@@ -151,6 +152,7 @@ def _statements(doc):
         yield from (s["sql"] for s in m["record"]["statements"])
         if m["commit"]:
             yield m["commit"]["sql"]
+        yield from (s["sql"] for s in m["timeouts_reset"])
     for step in doc["after"]:
         yield from (s["sql"] for s in step["statements"])
     yield from (check["sql"] for check in doc["verify"])
@@ -304,6 +306,8 @@ def _one_statement_runbook(statement):
         begin=None,
         commit=None,
         statement_count=2,
+        # The section shows what its statements back up before it begins.
+        backups=[statement.backup] if statement.backup else [],
     )
     post = PostStep("python manage.py migrate", [], [], [], "Run migrate.")
     return Runbook(

@@ -2,12 +2,18 @@
 -- Direction: forward
 -- Database:  sqlite_scratch (SQLite X.Y.Z)
 -- Generated: 2026-01-01T00:00:00+00:00 by handmig X.Y.Z, Django X.Y.Z
+-- Run it:    sqlite3 <tmp>/scratch.sqlite3 < SCRIPT.sql
+-- It stops at the first error by itself, and each migration begins with a
+-- guard: run twice, it stops at the first guard and changes nothing.
 -- Migration: shop.0001_initial
 -- File:      samples/shop/migrations/0001_initial.py
 -- SHA-256:   f6e2f632ee484be1dae7e858bb0b83bc8eb8588626356c4b67a805c71acfa2ff
 --
 -- WARNING: The SQLite file <tmp>/scratch.sqlite3 does
 -- not exist: the runbook is for an empty database.
+
+.bail on
+
 
 -- Preflight: Confirm that django_migrations does not exist yet. Expect no
 -- rows.
@@ -20,7 +26,15 @@ PRAGMA foreign_keys = OFF;
 
 -- Create django_migrations, as migrate does on a new database.
 -- django_migrations did not exist when the runbook was generated.
+CREATE TEMP TABLE IF NOT EXISTS "handmig_guard_211b21c5fb" ("ok" integer CONSTRAINT "handmig guard: django_migrations exists already, so it was not created again; this script has run before, or migrate has. Generate the runbook again." CHECK ("ok"));
+INSERT INTO "handmig_guard_211b21c5fb" SELECT NOT (EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'django_migrations'));
 CREATE TABLE "django_migrations" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "app" varchar(255) NOT NULL, "name" varchar(255) NOT NULL, "applied" datetime NOT NULL);
+
+-- Migration 1 of 1: shop.0001_initial
+-- Guard: stop unless shop.0001_initial is still to apply.
+CREATE TEMP TABLE IF NOT EXISTS "handmig_guard_0b104532cc" ("ok" integer CONSTRAINT "handmig guard: shop.0001_initial is already recorded as applied, so it was not run again; this script has run before, or the database changed. Generate the runbook again." CHECK ("ok"));
+INSERT INTO "handmig_guard_0b104532cc" SELECT NOT (EXISTS (SELECT 1 FROM "django_migrations" WHERE "app" = 'shop' AND "name" = '0001_initial'));
+
 
 BEGIN;
 
