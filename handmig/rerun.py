@@ -7,11 +7,12 @@ from the graph and django_migrations, and the same done in SQL by hand.
 from __future__ import annotations
 
 from django.db import DEFAULT_DB_ALIAS
+from django.db.migrations.recorder import MigrationRecorder
 
-from handmig import bookkeeping, database, planner, statements
+from handmig import bookkeeping, database, guards, planner
 from handmig.collector import collect
 from handmig.errors import LookupFailed
-from handmig.model import CommandStep, MigrationRow, Runbook, Step
+from handmig.model import Bookkeeping, CommandStep, MigrationRow, Runbook
 from handmig.runbook import _header, _post, _section
 
 
@@ -84,37 +85,29 @@ def build_rerun(
         )
         warnings = notes + _cautions(migration, key, previous, later, alias, reversible)
         rows = [MigrationRow(a, n) for a, n in faked]
+        again = section.record.rows + [MigrationRow(*k) for k in reversed(later)]
+        # Fake back and forward in the migration's own transaction (where the
+        # vendor has one): when the rerun fails, its records are still there.
+        section.record = Bookkeeping(
+            "rerun",
+            again,
+            [bookkeeping.delete(connection, rows)]
+            + [bookkeeping.insert(connection, row) for row in again],
+        )
+        section.guard = _unchanged_guard(connection, key)
         return Runbook(
             title=f"Rerun {key[0]}.{key[1]}",
             kind="rerun",
             direction="forward",
             header=_header(connection),
-            before=[
-                Step(
-                    title="Fake back: remove the records of the migration and of "
-                    "the applied migrations that depend on it.",
-                    statements=[bookkeeping.delete(connection, rows)],
-                )
-            ],
+            before=[],
             preflight=[
                 bookkeeping.presence_check(
                     connection, rows, True, "Confirm that these are recorded now."
                 )
             ],
             migrations=[section],
-            after=[
-                Step(
-                    title="Fake forward: record the later migrations again.",
-                    statements=[
-                        statements.make(
-                            bookkeeping._insert(connection, MigrationRow(*k))
-                        )
-                        for k in reversed(later)
-                    ],
-                )
-            ]
-            if later
-            else [],
+            after=[],
             verify=[
                 bookkeeping.presence_check(
                     connection,
@@ -129,6 +122,30 @@ def build_rerun(
             warnings=warnings,
             commands=commands,
         )
+
+
+def _unchanged_guard(connection, key):
+    """Return the guard that stops the script once the rerun has happened.
+
+    The rerun deletes the migration's row and inserts it again, under a new
+    id: a row with the id read now proves it has not run yet.
+    """
+    recorder = MigrationRecorder(connection)
+    found = recorder.migration_qs.filter(app=key[0], name=key[1]).order_by("id")
+    ids = list(found.values_list("id", flat=True))
+    q = connection.ops.quote_name
+    condition = guards.negate(
+        f"EXISTS (SELECT 1 FROM {bookkeeping.quoted_table(connection)} WHERE "
+        f"{bookkeeping.match(connection, [MigrationRow(*key)])} "
+        f"AND {q('id')} = {ids[0] if ids else 0})"
+    )
+    return guards.fail_when(
+        connection,
+        condition,
+        f"{key[0]}.{key[1]} was recorded again after this script was "
+        "generated, so it was not rerun a second time; generate the rerun "
+        "again if it must run once more.",
+    )
 
 
 def _latest_per_app(graph, keys):
