@@ -108,9 +108,20 @@ def python_sql_flag(code: PythonCode | None) -> Flag:
     )
 
 
-def data_loss_flag(table: str, column: str | None, holds_data: bool) -> Flag:
-    """Return the flag for a step that drops a table or a column."""
+def data_loss_flag(table: str, column: str | None, holds_data: bool | None) -> Flag:
+    """Return the flag for a step that drops a table or a column.
+
+    ``holds_data`` is None when the probe could not tell in time.
+    """
     what = f"column {table}.{column}" if column else f"table {table}"
+    if holds_data is None:
+        return Flag(
+            "data-loss",
+            "danger",
+            f"This step drops {what}; whether it holds data on this database "
+            "could not be told within the probe's time limit: assume it does, "
+            "and back it up first if you may need it again.",
+        )
     if holds_data:
         return Flag(
             "data-loss",

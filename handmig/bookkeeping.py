@@ -48,7 +48,8 @@ def select_rows(connection, keys: list[MigrationRow]) -> str:
     """Return a query listing which of ``keys`` are recorded."""
     q = connection.ops.quote_name
     return (
-        f"SELECT {q('app')}, {q('name')}, {q('applied')} FROM {quoted_table(connection)} "
+        f"SELECT {q('app')}, {q('name')}, {q('applied')} "
+        f"FROM {quoted_table(connection)} "
         f"WHERE {match(connection, keys)} ORDER BY {q('id')};"
     )
 
@@ -110,7 +111,8 @@ def _insert(connection, row: MigrationRow) -> str:
     # MySQL and Oracle want a FROM clause before WHERE; DUAL is their no-table.
     dual = " FROM DUAL" if connection.vendor in ("mysql", "oracle") else ""
     return (
-        f"INSERT INTO {quoted_table(connection)} ({q('app')}, {q('name')}, {q('applied')}) "
+        f"INSERT INTO {quoted_table(connection)} "
+        f"({q('app')}, {q('name')}, {q('applied')}) "
         f"SELECT {_literal(row.app)}, {_literal(row.name)}, "
         f"{current_timestamp(connection)}{dual} "
         f"WHERE NOT EXISTS (SELECT 1 FROM {quoted_table(connection)} "

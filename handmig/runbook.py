@@ -28,6 +28,7 @@ from handmig import (
     database,
     guards,
     planner,
+    probes,
     rules,
     statements,
     timeouts,
@@ -70,6 +71,9 @@ class Options:
     lock_timeout: int | None = None  # milliseconds
     statement_timeout: int | None = None
     online: str | None = None  # "pt-osc" or "gh-ost": ALTERs through the tool
+    # Query the target's tables for rows in what the plan drops (each
+    # query bounded by probes.TIMEOUT_MS); False reads only the catalog.
+    data_probes: bool = True
     # Called as progress(stage, done, total, "app.name") after each migration
     # is collected ("collect") or run on a shadow ("shadow"), as migrate's
     # progress callback: the core never prints.
@@ -241,7 +245,7 @@ def _build(connection, plan, kind, notes, opts: Options, applied) -> Runbook:
         _section(connection, item, result, plan.backwards, resolved)
         for item, result in zip(plan.items, collected, strict=True)
     ]
-    if not offline:
+    if not offline and opts.data_probes:
         _flag_data_loss(connection, plan, collected, sections)
     _apply_rules(connection, sections, collected, opts.ignore, offline)
     for section in sections:
@@ -770,34 +774,23 @@ def _flag_data_loss(connection, plan, collected, sections) -> None:
         steps = {step.number: step for step in section.operations}
         for operation in result.operations:
             for table, column in operation.dropped:
-                holds = _holds_data(connection, existing, table, column)
-                if holds is None:
+                if not _exists(connection, existing, table, column):
                     continue
+                holds = probes.holds_data(connection, table, column)
                 steps[operation.number].flags.append(
                     advice.data_loss_flag(table, column, holds)
                 )
 
 
-def _holds_data(connection, existing, table, column) -> bool | None:
-    """Return whether ``table`` (or its ``column``) holds data on the target."""
+def _exists(connection, existing, table, column) -> bool:
+    """Return whether the target has ``table`` (and its ``column``) now."""
     if table not in existing:
-        return None
-    q = connection.ops.quote_name
-    if column is not None:
-        columns = {
-            c.name
-            for c in connection.introspection.get_table_description(
-                connection.cursor(), table
-            )
-        }
-        if column not in columns:
-            return None
-        sql = f"SELECT 1 FROM {q(table)} WHERE {q(column)} IS NOT NULL LIMIT 1"
-    else:
-        sql = f"SELECT 1 FROM {q(table)} LIMIT 1"
+        return False
+    if column is None:
+        return True
     with connection.cursor() as cursor:
-        cursor.execute(sql)
-        return cursor.fetchone() is not None
+        description = connection.introspection.get_table_description(cursor, table)
+    return column in {c.name for c in description}
 
 
 def _before(

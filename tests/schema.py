@@ -165,7 +165,7 @@ def script_parts(sql_text):
     starts = [m.start() for m in PART.finditer(sql_text)]
     bounds = [0, *starts[1:], len(sql_text)] if starts else [0, len(sql_text)]
     parts = []
-    for begin, end in zip(bounds, bounds[1:]):
+    for begin, end in zip(bounds, bounds[1:], strict=False):
         text = sql_text[begin:end]
         commands = []
         if "\n-- STOP: " in text:

@@ -19,9 +19,9 @@ from handmig import bookkeeping, build_runbook, render
 from handmig.errors import IrreversibleMigration
 from tests.schema import (
     create_database,
+    django_commands,
     dump_schema,
     migration_rows,
-    django_commands,
     run_parts,
     run_script,
     selected_backends,

@@ -16,9 +16,9 @@ from handmig.errors import IrreversibleMigration, ShadowFailed, ShadowNeeded
 from handmig.runbook import build_plan
 from tests.schema import (
     create_database,
+    django_commands,
     dump_schema,
     migration_rows,
-    django_commands,
     run_parts,
     run_script,
     selected_backends,

@@ -14,9 +14,9 @@ from handmig.runbook import build_record
 from handmig.status import status
 from tests.schema import (
     create_database,
+    django_commands,
     dump_schema,
     migration_rows,
-    django_commands,
     run_parts,
     selected_backends,
 )
