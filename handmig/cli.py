@@ -217,13 +217,16 @@ def _add_output_options(command, shadow: bool = True) -> None:
     command.add_argument(
         "--lock-timeout",
         metavar="DURATION",
-        help="Give up on a lock after DURATION (500ms, 5s, 2min): the vendor's "
-        "SET statement opens each migration's section.",
+        help="Give up on a lock after DURATION (500ms, 5s, 2min, 1h; a bare "
+        "number is seconds): the vendor's SET statement opens each migration's "
+        "section.",
     )
     command.add_argument(
         "--statement-timeout",
         metavar="DURATION",
-        help="Stop any statement that runs longer than DURATION (PostgreSQL, MariaDB).",
+        help="Stop any statement that runs longer than DURATION (500ms, 5s, "
+        "2min, 1h; a bare number is seconds). PostgreSQL and MariaDB; refused on "
+        "MySQL, whose max_execution_time stops only SELECT; ignored on SQLite.",
     )
     tools = command.add_mutually_exclusive_group()
     tools.add_argument(
