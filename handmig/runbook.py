@@ -265,6 +265,12 @@ def _build(connection, plan, kind, notes, opts: Options, applied) -> Runbook:
                 section.transactional,
             )
             section.timeout_advice = timeouts.advice(connection, section.transactional)
+            section.timeouts_reset = timeouts.reset(
+                connection,
+                opts.lock_timeout,
+                opts.statement_timeout,
+                section.transactional,
+            )
     if opts.lock_timeout is not None or opts.statement_timeout is not None:
         for section in sections:
             # Dropping BEGIN/COMMIT would leave SET LOCAL without effect.

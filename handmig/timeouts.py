@@ -120,6 +120,30 @@ def settings(connection, lock_ms, statement_ms, in_transaction) -> list[Statemen
     return [statements.make(sql) for sql in found]
 
 
+def reset(connection, lock_ms, statement_ms, in_transaction) -> list[Statement]:
+    """Return the statements that take back what settings() set for the session.
+
+    SET LOCAL ends with its transaction; a session-wide SET would stay in
+    force for whatever the operator runs next in the same console.
+    """
+    found = []
+    vendor = connection.vendor
+    if vendor == "postgresql" and not in_transaction:
+        if lock_ms is not None:
+            found.append("RESET lock_timeout;")
+        if statement_ms is not None:
+            found.append("RESET statement_timeout;")
+    elif vendor == "mysql":
+        if lock_ms is not None:
+            found.append("SET SESSION lock_wait_timeout = DEFAULT;")
+        if statement_ms is not None and getattr(connection, "mysql_is_mariadb", False):
+            found.append("SET SESSION max_statement_time = DEFAULT;")
+    elif vendor == "sqlite" and lock_ms is not None:
+        # The sqlite3 shell waits this long by default.
+        found.append("PRAGMA busy_timeout = 0;")
+    return [statements.make(sql) for sql in found]
+
+
 def _check_ms(setting: str, option: str, ms: int) -> None:
     if not 1 <= ms <= _INT_MAX:
         raise ConfigurationError(

@@ -321,3 +321,26 @@ def test_servers_hold_the_values_exactly(backend):
         conn.rollback()
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize(
+    "connection,in_transaction,expected",
+    [
+        (POSTGRESQL, True, []),
+        (POSTGRESQL, False, ["RESET lock_timeout;", "RESET statement_timeout;"]),
+        (
+            MARIADB,
+            False,
+            [
+                "SET SESSION lock_wait_timeout = DEFAULT;",
+                "SET SESSION max_statement_time = DEFAULT;",
+            ],
+        ),
+        (SQLITE, True, ["PRAGMA busy_timeout = 0;"]),
+    ],
+)
+def test_session_timeouts_are_taken_back_after_the_section(
+    connection, in_transaction, expected
+):
+    reset = timeouts.reset(connection, 5000, 60000, in_transaction)
+    assert [s.sql for s in reset] == expected
