@@ -208,6 +208,13 @@ def _add_output_options(command, shadow: bool = True) -> None:
         "database.",
     )
     command.add_argument(
+        "--no-data-probes",
+        dest="data_probes",
+        action="store_false",
+        help="Do not query the target's tables for rows in what the plan drops "
+        "(each such query stops after 2 s); read only its catalog.",
+    )
+    command.add_argument(
         "--ignore",
         metavar="RULE",
         action="append",
@@ -332,6 +339,7 @@ def execute(options, progress=None) -> str:
         "statement_timeout": timeouts.parse(options.statement_timeout),
         "ignore": tuple(options.ignore),
         "online": options.online,
+        "data_probes": options.data_probes,
         "shadow": options.shadow,
         "shadow_database": options.shadow_database,
         "offline": options.offline,
