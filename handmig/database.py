@@ -31,6 +31,7 @@ _READ_VERBS = (
     "DESCRIBE",
     "DESC",
     "SET",
+    "RESET",
     "SAVEPOINT",
     "RELEASE",
     "ROLLBACK",
@@ -187,7 +188,12 @@ def client_command(connection) -> str:
 
 
 def _refuse_writes(execute, sql, params, many, context):
-    words = str(sql).lstrip().split(None, 2)
+    text = str(sql).lstrip()
+    upper = text.upper()
+    if upper.startswith("SET STATEMENT ") and " FOR " in upper:
+        # MariaDB's per-statement settings: what counts is the statement.
+        text = text[upper.index(" FOR ") + 5 :].lstrip()
+    words = text.split(None, 2)
     verb = words[0].upper().rstrip(";") if words else ""
     pragma = words[1].upper() if verb == "PRAGMA" and len(words) > 1 else ""
     if verb not in _READ_VERBS or pragma.startswith(_WRITING_PRAGMAS):

@@ -89,3 +89,29 @@ def test_a_write_to_the_target_is_refused(backends):
         "handmig_must_not_exist" not in connections[alias].introspection.table_names()
     )
     connections[alias].close()
+
+
+@pytest.mark.parametrize(
+    "sql,refused",
+    [
+        ("SET STATEMENT max_statement_time = 2 FOR SELECT 1 FROM t LIMIT 1", False),
+        ("SET STATEMENT max_statement_time = 2 FOR DELETE FROM t", True),
+        ("RESET statement_timeout", False),
+        ("SET statement_timeout = 2000", False),
+        ("UPDATE t SET a = 1", True),
+    ],
+)
+def test_the_read_only_guard_reads_the_statement_a_setting_wraps(sql, refused):
+    """The data probes' timeouts pass the guard; a write behind them does not."""
+    ran = []
+
+    def execute(sql, params, many, context):
+        ran.append(sql)
+
+    if refused:
+        with pytest.raises(database.WriteRefused):
+            database._refuse_writes(execute, sql, None, False, {})
+        assert ran == []
+    else:
+        database._refuse_writes(execute, sql, None, False, {})
+        assert ran == [sql]
