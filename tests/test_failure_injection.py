@@ -59,14 +59,24 @@ def _state(alias):
     return state
 
 
-def _expected_states(alias, runbook):
-    """Return the state migrate leaves after each prefix of the plan."""
+def _start(alias, targets):
+    """Make ``alias`` afresh and migrate it to each of ``targets``."""
     _fresh(alias)
+    for target in targets:
+        call_command("migrate", *target, database=alias, verbosity=0)
+    connections[alias].close()
+
+
+def _expected_states(alias, runbook, start):
+    """Return the state migrate leaves after each prefix of the plan."""
+    _start(alias, start)
     # migrate makes django_migrations before anything else.
     MigrationRecorder(connections[alias]).ensure_schema()
     states = [_state(alias)]
     for m in runbook.migrations:
-        call_command("migrate", m.app, m.name, database=alias, verbosity=0)
+        # The section's own migrate command applies (or reverses) just it.
+        args = m.migrate_command.split()[3:]
+        call_command("migrate", *args[:2], database=alias, verbosity=0)
         states.append(_state(alias))
     return states
 
@@ -130,7 +140,7 @@ def _done_before_part(runbook, part_index):
     raise AssertionError(f"no hand-over before part {part_index + 1}")
 
 
-def _positions(runbook, parts, seed):
+def _positions(runbook, parts, seed, randoms):
     """Return (part index, offset, why) of the injections to try."""
     chosen = []
     all_starts = [
@@ -162,7 +172,7 @@ def _positions(runbook, parts, seed):
                 chosen.append((p, inside[3], "inside a non-atomic migration"))
     # Random positions make up for BEGIN and COMMIT where there are none.
     rng = random.Random(seed)
-    for p, o in rng.sample(all_starts, 8 - len(chosen) + 3):
+    for p, o in rng.sample(all_starts, max(0, 8 - len(chosen)) + randoms):
         chosen.append((p, o, "random position"))
     return chosen
 
@@ -204,21 +214,35 @@ def connections_close():
         connection.close()
 
 
+# (name, what both databases are migrated to first, the plan, random positions)
+SCENARIOS = [
+    ("whole history", [], (), 3),
+    # Backwards through Python reverse code (shop.0010) and non-atomic 0011.
+    ("back to shop 0004", [("shop",), ("inventory",)], ("shop", "0004"), 1),
+]
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_a_failure_anywhere_leaves_what_migrate_leaves(backends, backend):
+@pytest.mark.parametrize(
+    "name,start,args,randoms", SCENARIOS, ids=[s[0] for s in SCENARIOS]
+)
+def test_a_failure_anywhere_leaves_what_migrate_leaves(
+    backends, backend, name, start, args, randoms
+):
     a, b = f"{backend}_a", f"{backend}_b"
-    _fresh(a)
+    _start(a, start)
     runbook = build_plan(
-        database_alias=a, shadow="always" if backend != "sqlite" else "auto"
+        *args, database_alias=a, shadow="always" if backend != "sqlite" else "auto"
     )
     connections[a].close()
     script = render(runbook, format="sql")
     parts = script_parts(script)
     assert len(parts) == runbook.parts > 1
-    expected = _expected_states(b, runbook)
+    expected = _expected_states(b, runbook, start)
     tried = 0
-    for part_index, offset, why in _positions(runbook, parts, seed=len(BACKENDS)):
-        _fresh(a)
+    positions = _positions(runbook, parts, len(BACKENDS), randoms)
+    for part_index, offset, why in positions:
+        _start(a, start)
         result = _run_until_failure(backend, a, parts, part_index, offset)
         assert result.returncode != 0, why
         assert "handmig_injected_failure" in result.stderr, (why, result.stderr)
@@ -234,8 +258,10 @@ def test_a_failure_anywhere_leaves_what_migrate_leaves(backends, backend):
             assert schema == want_schema, (why, done)
             assert counts == want_counts, (why, done)
         tried += 1
-    assert tried >= 9
-    print(f"{backend}: {tried} failures injected, each left what migrate leaves")
+    assert tried >= 6 + randoms
+    print(
+        f"{backend}, {name}: {tried} failures injected, each left what migrate leaves"
+    )
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
