@@ -37,7 +37,9 @@ BACKENDS = selected_backends()
 FAILURE = "SELECT * FROM handmig_injected_failure;\n"
 # Rows that post_migrate writes (migrate's handlers), not the migrations.
 POST_MIGRATE_TABLES = {"django_content_type", "auth_permission", "django_migrations"}
-MARKER = re.compile(r"^-- Migration (\d+) of (\d+): (\S+)$", re.M)
+MARKER = re.compile(
+    r"^-- Migration (\d+) of (\d+): (\S+)( \(runs with Django\))?$", re.M
+)
 
 
 def _fresh(alias):
