@@ -3,7 +3,12 @@
 Django hands over SQL in chunks that are not always one statement: a
 PostgreSQL RunSQL arrives as one unsplit blob, and some schema editor
 templates put two statements on one line (``...; SET CONSTRAINTS ...``).
-sqlparse knows quoting, dollar-quoting and comments, so it does the splitting.
+
+Splitting follows the vendor's own reading of the text, not sqlparse's: the
+server (or the shell client the DBA pastes into) decides where a statement
+ends, and sqlparse's lexer knows neither PostgreSQL's nested comments and
+standard-conforming strings nor MySQL's ``#`` comments and labelled loops.
+Everything else (verbs, tables, rules) still reads sqlparse's tokens.
 """
 
 from __future__ import annotations
@@ -74,26 +79,347 @@ def parse(sql: str) -> tuple:
 _NEEDS_LEXER = re.compile(r";\s*\S|--|/\*|#")
 
 
-def split(sql: str) -> list[str]:
-    """Return the single statements in a chunk of SQL, each ending in ';'."""
+def split(sql: str, vendor: str | None = None) -> list[str]:
+    """Return the single statements in a chunk of SQL, each ending in ';'.
+
+    ``vendor`` is the connection's (``connection.vendor``): it decides how
+    quotes, comments and compound statements read. Without it, a reading
+    that suits every vendor where they agree is used.
+    """
+    return list(_split(sql, vendor))
+
+
+@functools.lru_cache(maxsize=4096)
+def _split(sql: str, vendor: str | None) -> tuple[str, ...]:
     if not _NEEDS_LEXER.search(sql):
         # Most of what the schema editor writes: no lexing needed.
         text = sql.strip()
-        if not text:
-            return []
-        return [text if text.endswith(";") else text + ";"]
-    statements = []
-    for parsed in parse(sql):
-        text = str(parsed).strip()
-        if not _has_code(parsed):
-            # A chunk that ends in a comment yields a comment-only "statement";
-            # it executes nothing, so it is not a step.
+        if text in ("", ";"):
+            return ()
+        return (text if text.endswith(";") else text + ";",)
+    dialect = _DIALECTS.get(vendor or "", _GENERIC)
+    tokens = _tokens(sql, dialect)
+    found = []
+    for first, last in _boundaries(tokens, dialect):
+        piece = tokens[first:last]
+        code = [token for token in piece if token[0] in _CODE]
+        if not code or all(token[3] == ";" for token in code):
+            # Only comments, or an empty statement: it executes nothing, so
+            # it is not a step.
             continue
-        if _last_code_token(parsed).value != ";":
+        text = sql[piece[0][1] : piece[-1][2]].strip()
+        if code[-1][3] != ";":
             # A trailing line comment would swallow the terminator.
-            text += "\n;" if _ends_in_line_comment(parsed) else ";"
-        statements.append(text)
-    return statements
+            last = [token for token in piece if token[0] not in ("ws", "nl")][-1]
+            text += "\n;" if last[0] == "line" else ";"
+        found.append(text)
+    return tuple(found)
+
+
+def needs_delimiter(sql: str) -> bool:
+    """Return whether the ``mariadb`` client would cut ``sql`` before its end.
+
+    The client ends a statement at every ';' outside quotes and comments,
+    BEGIN ... END or not: a statement with one before its last needs a
+    DELIMITER of its own around it.
+    """
+    tokens = _tokens(sql, _MYSQL)
+    code = [token for token in tokens if token[0] in _CODE]
+    return any(token[3] == ";" for token in code[:-1])
+
+
+class _Dialect:
+    """How one vendor reads the text of a chunk: tokens and compound statements."""
+
+    def __init__(
+        self,
+        pattern: str,
+        comments: str,
+        routines: frozenset[str],
+        psql: bool = False,
+        anonymous: str = "",
+    ) -> None:
+        self.pattern = re.compile(pattern, re.VERBOSE | re.DOTALL)
+        # "flat", "nested" (PostgreSQL), or "nested if that closes it".
+        self.comments = comments
+        # The objects of CREATE statements whose body has BEGIN ... END.
+        self.routines = routines
+        # psql's rules for BEGIN ATOMIC: only BEGIN, CASE inside it, and END.
+        self.psql = psql
+        # Statements that open a block at their first word: "mariadb" for
+        # BEGIN NOT ATOMIC, IF, LOOP...; "any" for an anonymous BEGIN too.
+        self.anonymous = anonymous
+
+
+_CODE = frozenset({"word", "punct", "quoted", "dollar", "exec"})
+_LINE_END = r"(?P<nl>\r\n|\r|\n)|(?P<ws>[^\S\r\n]+)"
+_WORD = r"(?P<word>[^\W\d][\w$]*|\d[\w$.]*)"
+
+_POSTGRESQL = _Dialect(
+    _LINE_END
+    + r"""
+    | (?P<line>--[^\r\n]*)
+    | (?P<comment>/\*)
+    | (?P<quoted>
+          [eE]'[^'\\]*(?:(?:\\.|'')[^'\\]*)*'?   # E'' strings: backslash escapes
+        | '[^']*(?:''[^']*)*'?                    # standard-conforming: none
+        | "[^"]*(?:""[^"]*)*"?
+      )
+    | (?P<dollar>\$(?:[^\W\d]\w*)?\$)
+    | """
+    + _WORD
+    + r"| (?P<punct>.)",
+    "nested",
+    frozenset({"FUNCTION", "PROCEDURE"}),
+    psql=True,
+)
+_MYSQL = _Dialect(
+    _LINE_END
+    + r"""
+    | (?P<line>--(?=[\x00-\x20])[^\r\n]*|--$|\#[^\r\n]*)
+    | (?P<exec>/\*M?!\d*)   # executable comment: the server runs its text
+    | (?P<comment>/\*)
+    | (?P<quoted>
+          '[^'\\]*(?:(?:\\.|'')[^'\\]*)*'?
+        | "[^"\\]*(?:(?:\\.|"")[^"\\]*)*"?
+        | `[^`]*(?:``[^`]*)*`?
+      )
+    | """
+    + _WORD
+    + r"| (?P<punct>.)",
+    "flat",
+    frozenset({"PROCEDURE", "FUNCTION", "TRIGGER", "EVENT", "PACKAGE"}),
+    anonymous="mariadb",
+)
+_SQLITE = _Dialect(
+    _LINE_END
+    + r"""
+    | (?P<line>--[^\r\n]*)
+    | (?P<comment>/\*)
+    | (?P<quoted>
+          '[^']*(?:''[^']*)*'?
+        | "[^"]*(?:""[^"]*)*"?
+        | `[^`]*(?:``[^`]*)*`?
+        | \[[^\]]*\]?
+      )
+    | """
+    + _WORD
+    + r"| (?P<punct>.)",
+    "flat",
+    frozenset({"TRIGGER"}),
+)
+# Where the vendor is unknown: sqlparse's reading (backslash escapes, "# "
+# comments), with what is unambiguous on every vendor added.
+_GENERIC = _Dialect(
+    _LINE_END
+    + r"""
+    | (?P<line>--[^\r\n]*|\#(?=\s)[^\r\n]*)
+    | (?P<comment>/\*)
+    | (?P<quoted>
+          '[^'\\]*(?:(?:\\.|'')[^'\\]*)*'?
+        | "[^"\\]*(?:(?:\\.|"")[^"\\]*)*"?
+        | `[^`]*(?:``[^`]*)*`?
+        | (?<![\w\])])\[[^\]\[]*\]
+      )
+    | (?P<dollar>\$(?:[^\W\d]\w*)?\$)
+    | """
+    + _WORD
+    + r"| (?P<punct>.)",
+    "nested if closed",
+    frozenset({"PROCEDURE", "FUNCTION", "TRIGGER", "EVENT", "PACKAGE", "TASK"}),
+    anonymous="any",
+)
+_DIALECTS = {"postgresql": _POSTGRESQL, "mysql": _MYSQL, "sqlite": _SQLITE}
+
+# (kind, start, end, value): value is a word in upper case, a punctuation
+# character, or the kind.
+_Tok = tuple[str, int, int, str]
+_COMMENT_EDGE = re.compile(r"/\*|\*/")
+
+
+def _tokens(sql: str, dialect: _Dialect) -> list[_Tok]:
+    """Return the tokens of ``sql`` as the vendor's lexer would cut them."""
+    found: list[_Tok] = []
+    match = dialect.pattern.match
+    pos, size = 0, len(sql)
+    while pos < size:
+        token = match(sql, pos)
+        assert token is not None  # the last alternative takes any character
+        kind, end = token.lastgroup or "punct", token.end()
+        if kind == "comment":
+            end = _comment_end(sql, end, dialect.comments)
+        elif kind == "dollar":
+            close = sql.find(token.group(), end)
+            end = size if close < 0 else close + len(token.group())
+        if kind == "word":
+            value = token.group().upper()
+        elif kind == "punct":
+            value = token.group()
+        else:
+            value = kind
+        found.append((kind, pos, end, value))
+        pos = end
+    return found
+
+
+def _comment_end(sql: str, pos: int, comments: str) -> int:
+    """Return where the block comment opened just before ``pos`` ends."""
+    if comments != "flat":
+        depth = 1
+        for edge in _COMMENT_EDGE.finditer(sql, pos):
+            depth += 1 if edge.group() == "/*" else -1
+            if not depth:
+                return edge.end()
+        if comments == "nested":
+            return len(sql)
+    # Unclosed when nested: on a vendor without nesting, the first */ ends it.
+    close = sql.find("*/", pos)
+    return len(sql) if close < 0 else close + 2
+
+
+def _boundaries(tokens: list[_Tok], dialect: _Dialect):
+    """Yield the (first, last) token indexes of each statement."""
+    first, index, count = 0, 0, len(tokens)
+    code = [i for i, token in enumerate(tokens) if token[0] in _CODE]
+    position = {token_index: n for n, token_index in enumerate(code)}
+    blocks: _Blocks | None = None
+    while index < count:
+        if tokens[index][0] in _CODE:
+            if blocks is None:
+                blocks = _Blocks(dialect, tokens, code, position[index])
+            if blocks.ends(tokens[index][3]):
+                # A comment on the line of the ';' is about this statement.
+                index += 1
+                while index < count and tokens[index][0] in ("ws", "line"):
+                    index += 1
+                yield first, index
+                first, blocks = index, None
+                continue
+        index += 1
+    if first < count:
+        yield first, count
+
+
+# Transaction statements that start with BEGIN (PostgreSQL, SQLite, MySQL).
+_TRANSACTION_WORDS = frozenset(
+    {
+        "TRANSACTION",
+        "WORK",
+        "TRAN",
+        "DISTRIBUTED",
+        "DEFERRED",
+        "IMMEDIATE",
+        "EXCLUSIVE",
+        "ISOLATION",
+        "READ",
+        "DEFERRABLE",
+    }
+)
+# Control statements of a stored program, closed by END IF, END LOOP...
+_CONTROL = frozenset({"IF", "LOOP", "WHILE", "REPEAT", "FOR"})
+# After these, a new statement of a stored program begins.
+_STATEMENT_START = frozenset(
+    {";", "BEGIN", "THEN", "ELSE", "DO", "LOOP", "REPEAT", ":", "ROW", "ATOMIC"}
+)
+# Between CREATE and the kind of object: CREATE OR REPLACE DEFINER = x ...
+_CREATE_OPTIONS = frozenset(
+    {"OR", "REPLACE", "TEMP", "TEMPORARY", "AGGREGATE", "NONEDITIONABLE"}
+)
+
+
+class _Blocks:
+    """Follow one statement's BEGIN ... END blocks to find its last ';'."""
+
+    def __init__(self, dialect: _Dialect, tokens, code, first: int) -> None:
+        self.dialect = dialect
+        self.paren = 0
+        self.stack: list[str] = []
+        self.previous: str | None = None
+        head = [tokens[i][3] for i in code[first : first + 12]]
+        self.compound = self._compound(head)
+
+    def _compound(self, head: list[str]) -> bool:
+        """Return whether the statement is a routine, trigger or block."""
+        dialect = self.dialect
+        if not head:
+            return False
+        if head[0] == "CREATE":
+            return _created(head[1:]) in dialect.routines
+        if dialect.anonymous == "any" and head[:2] == ["WITH", "FUNCTION"]:
+            return True
+        if len(head) > 2 and head[1] == ":":
+            head = head[2:]  # a label
+        if not dialect.anonymous or not head:
+            return False
+        if head[0] == "BEGIN":
+            after = head[1] if len(head) > 1 else ";"
+            if head[1:3] == ["NOT", "ATOMIC"]:
+                return True
+            return dialect.anonymous == "any" and not (
+                after == ";" or after in _TRANSACTION_WORDS or after == "NOT"
+            )
+        return head[0] in _CONTROL or head[0] == "CASE"
+
+    def ends(self, value: str) -> bool:
+        """Take the next code token; return whether it ends the statement."""
+        if value == ";" and not self.paren and not self.stack:
+            return True
+        if value == "(":
+            self.paren += 1
+        elif value == ")":
+            self.paren = max(0, self.paren - 1)
+        elif self.compound and not self.paren:
+            if self.dialect.psql:
+                self._psql(value)
+            else:
+                self._stored_program(value)
+        self.previous = value
+        return False
+
+    def _psql(self, word: str) -> None:
+        # What psql does for CREATE FUNCTION ... BEGIN ATOMIC ... END.
+        if word == "BEGIN" or (word == "CASE" and self.stack):
+            self.stack.append(word)
+        elif word == "END" and self.stack:
+            self.stack.pop()
+
+    def _stored_program(self, word: str) -> None:
+        stack, previous = self.stack, self.previous
+        at_start = previous is None or previous in _STATEMENT_START
+        if previous in ("THEN", "ELSE") and stack and stack[-1] == "CASE":
+            # THEN and ELSE of a CASE expression are followed by a value.
+            at_start = False
+        if word == "BEGIN":
+            if stack and stack[-1] == "DECLARE":
+                stack[-1] = "BEGIN"
+            else:
+                stack.append("BEGIN")
+        elif word == "DECLARE" and not stack and self.dialect.anonymous == "any":
+            # CREATE FUNCTION ... AS DECLARE ...; BEGIN ... END (PL/SQL).
+            stack.append("DECLARE")
+        elif word == "CASE" and previous != "END":
+            stack.append("CASE STATEMENT" if at_start else "CASE")
+        elif word in _CONTROL and at_start:
+            stack.append(word)
+        elif word == "END" and stack:
+            stack.pop()
+
+
+def _created(words: list[str]) -> str | None:
+    """Return the kind of object a CREATE statement makes, after its options."""
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word == "DEFINER":
+            # DEFINER = user, user@host, 'user'@'host' or CURRENT_USER[()].
+            index += 3 if words[index + 1 : index + 2] == ["="] else 1
+            while index < len(words) and words[index] in ("@", "(", ")"):
+                index += 2 if words[index] == "@" else 1
+            continue
+        if word not in _CREATE_OPTIONS:
+            return word
+        index += 1
+    return None
 
 
 def head(sql: str, count: int) -> list[Token]:
@@ -191,7 +517,7 @@ def index_name(sql: str) -> str | None:
 
 
 def effects(
-    sql: str, index_table=lambda name: None
+    sql: str, index_table=lambda name: None, vendor: str | None = None
 ) -> list[tuple[str | None, set[str]]]:
     """Return (table, kinds) for each statement that changes constraints.
 
@@ -199,7 +525,7 @@ def effects(
     the index name; where it cannot, the table is None, meaning any table.
     """
     found: list[tuple[str | None, set[str]]] = []
-    for text in split(sql):
+    for text in split(sql, vendor):
         kinds: set[str] = set()
         for pattern, changed in _EFFECTS:
             if pattern.search(text):
@@ -218,24 +544,6 @@ def make(sql: str, **extra) -> Statement:
     return Statement(sql=sql, verb=verb(sql), **extra)
 
 
-def split_all(chunks: list[str], **extra) -> list[Statement]:
+def split_all(chunks: list[str], vendor: str | None = None, **extra) -> list[Statement]:
     """Split every chunk and return the statements in order."""
-    return [make(text, **extra) for chunk in chunks for text in split(chunk)]
-
-
-def _has_code(parsed) -> bool:
-    return _last_code_token(parsed) is not None
-
-
-def _last_code_token(parsed):
-    code = [
-        token
-        for token in parsed.flatten()
-        if not token.is_whitespace and token.ttype not in T.Comment
-    ]
-    return code[-1] if code else None
-
-
-def _ends_in_line_comment(parsed) -> bool:
-    tokens = [token for token in parsed.flatten() if not token.is_whitespace]
-    return bool(tokens) and tokens[-1].ttype in T.Comment.Single
+    return [make(text, **extra) for chunk in chunks for text in split(chunk, vendor)]
