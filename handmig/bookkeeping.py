@@ -85,7 +85,7 @@ def create_table(connection) -> list[Statement]:
     """Return the SQL migrate's recorder runs to create django_migrations."""
     with connection.schema_editor(collect_sql=True, atomic=False) as editor:
         editor.create_model(MigrationRecorder.Migration)
-    return statements.split_all(editor.collected_sql)
+    return statements.split_all(editor.collected_sql, vendor=connection.vendor)
 
 
 def current_timestamp(connection) -> str:

@@ -153,8 +153,7 @@ def _script_statement(sql: str, vendor: str) -> str:
     The mysql/mariadb client ends a statement at every ';' it sees; a
     compound statement (a trigger's BEGIN ... END) needs another delimiter.
     """
-    needs = getattr(statements, "needs_delimiter", lambda sql: False)
-    if vendor != "mysql" or not needs(sql):
+    if vendor != "mysql" or not statements.needs_delimiter(sql):
         return sql
     body = sql.rstrip().rstrip(";").rstrip()
     delimiter = "$$" if "$$" not in body else "//"

@@ -556,10 +556,11 @@ def _python_steps(plan) -> str | None:
 
 
 def _note_changes(chunk, label, changed, index_table) -> None:
-    for table, kinds in statements.effects(chunk, index_table):
+    vendor = index_table.connection.vendor
+    for table, kinds in statements.effects(chunk, index_table, vendor=vendor):
         for kind in kinds:
             changed.setdefault((table, kind), label)
-    for text in statements.split(chunk):
+    for text in statements.split(chunk, vendor):
         name = statements.index_name(text)
         named = statements.tables(text)
         if name and named and text.lstrip().upper().startswith("CREATE"):
@@ -715,7 +716,7 @@ def _section(
             description=advice.description(operation),
             writes_sql=operation.reduces_to_sql,
             reversible=operation.reversible,
-            statements=statements.split_all(result.chunks),
+            statements=statements.split_all(result.chunks, vendor=connection.vendor),
             python=advice.python_code(code),
             reverse_python=advice.python_code(undo),
             introspected_from=resolved if result.introspected else None,
@@ -735,7 +736,12 @@ def _section(
     for origin, chunk in collected.deferred:
         described = by_number[origin].description if origin in by_number else None
         deferred.extend(
-            statements.split_all([chunk], origin=origin, origin_description=described)
+            statements.split_all(
+                [chunk],
+                vendor=connection.vendor,
+                origin=origin,
+                origin_description=described,
+            )
         )
 
     count = sum(len(step.statements) for step in operations) + len(deferred)
