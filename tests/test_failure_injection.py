@@ -28,6 +28,7 @@ from tests.schema import (
     dump_schema,
     migration_rows,
     readme_command,
+    run_parts,
     run_script,
     script_parts,
     selected_backends,
@@ -216,6 +217,20 @@ def connections_close():
         connection.close()
 
 
+def _resume(backend, alias, args, finished):
+    """Generate the plan again after a failure: it does exactly the rest."""
+    runbook = build_plan(*args, database_alias=alias, shadow=_shadow(backend))
+    connections[alias].close()
+    text = render(runbook, format="sql")
+    run_parts(backend, connections[alias].settings_dict, text, django_commands(alias))
+    rows, schema, _ = _state(alias)
+    assert (rows, schema) == finished[:2]
+
+
+def _shadow(backend):
+    return "always" if backend != "sqlite" else "auto"
+
+
 # (name, what both databases are migrated to first, the plan, random positions)
 SCENARIOS = [
     ("whole history", [], (), 3),
@@ -259,6 +274,8 @@ def test_a_failure_anywhere_leaves_what_migrate_leaves(
         if backend != "mysql" and (failing is None or failing.transactional):
             assert schema == want_schema, (why, done)
             assert counts == want_counts, (why, done)
+            if tried < 3:
+                _resume(backend, a, args, expected[-1])
         tried += 1
     assert tried >= 6 + randoms
     print(
