@@ -284,12 +284,15 @@ def test_a_failure_anywhere_leaves_what_migrate_leaves(
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_every_part_run_twice_changes_nothing(backends, backend):
+@pytest.mark.parametrize(
+    "name,start,args,randoms", SCENARIOS, ids=[s[0] for s in SCENARIOS]
+)
+def test_every_part_run_twice_changes_nothing(
+    backends, backend, name, start, args, randoms
+):
     a = f"{backend}_a"
-    _fresh(a)
-    runbook = build_plan(
-        database_alias=a, shadow="always" if backend != "sqlite" else "auto"
-    )
+    _start(a, start)
+    runbook = build_plan(*args, database_alias=a, shadow=_shadow(backend))
     connections[a].close()
     parts = script_parts(render(runbook, format="sql"))
     on_command = django_commands(a)
