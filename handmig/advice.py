@@ -203,10 +203,11 @@ def python_route_flag(migrate_command: str, fake_command: str) -> Flag:
         "run-with-django",
         "danger",
         "This migration runs Python that SQL cannot replace (see the STOP "
-        f"steps). Where it must touch this database's data, apply the whole "
-        f"migration with Django instead of this section: '{migrate_command}' "
-        "(it runs the SQL and the Python and records the migration; the "
-        "migrations before it must be recorded, as this runbook does). If you "
+        f"steps). Apply the whole migration with Django at this point instead "
+        f"of this section: '{migrate_command}' (it runs the SQL and the Python "
+        "and records the migration; the migrations before it must be "
+        "recorded, as this runbook does), and go on only once it is recorded. "
+        "The SQL script stops here and hands it over the same way. If you "
         "have already run this section's SQL by hand, run the functions from "
         f"'python manage.py shell' and then record the migration with "
         f"'{fake_command}' instead of the bookkeeping step.",
