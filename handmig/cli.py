@@ -10,7 +10,11 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import signal
 import sys
+import threading
+import warnings
+from typing import Any
 
 from handmig import __version__
 from handmig.errors import (
@@ -21,6 +25,7 @@ from handmig.errors import (
     LookupFailed,
     OfflineNeedsDatabase,
     OutputFailed,
+    ScratchLeftovers,
     ShadowFailed,
     ShadowNeeded,
     TemplateFailed,
@@ -396,43 +401,101 @@ def exit_code(error: HandmigError) -> int:
     return 1
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, unwinding like Ctrl-C so that scratch databases are dropped."""
+
+
+class _SignalExits:
+    """Make SIGINT and SIGTERM unwind the run once; put back what was there."""
+
+    def __init__(self) -> None:
+        self.armed = True
+        self.previous: dict[int, Any] = {}
+
+    def install(self) -> None:
+        """Put the handlers in place (in the main thread: elsewhere Python cannot)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self.previous[signum] = signal.signal(signum, self._raise)
+
+    def _raise(self, signum, frame):
+        # Only the first: a second Ctrl-C while the first unwinds would cut
+        # short the clean-up it runs (dropping a scratch database).
+        if not self.armed:
+            return
+        self.armed = False
+        raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+    def restore(self) -> None:
+        """Put the handlers back (main may run inside a longer-lived process)."""
+        self.armed = False
+        for signum, handler in self.previous.items():
+            # None: installed outside Python; the default is the nearest.
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+
+
 def main(argv=None) -> int:
     """Run handmig as a standalone program and return its exit code.
 
     Meant for a process of its own (``python -m handmig``, the ``handmig``
     script): it freezes the garbage collector's view of every object made
-    so far, which a long-lived caller would not want.
+    so far, which a long-lived caller would not want. SIGINT and SIGTERM
+    unwind the run (scratch databases are dropped) and give 130 and 143.
     """
-    parser = build_parser()
-    options = parser.parse_args(argv)
-    progress = Progress(sys.stderr, options.verbosity)
+    signals = _SignalExits()
+    progress = None
     try:
-        setup_django(options.settings, options.pythonpath)
-        # Django's start-up made the modules, classes and models that live
-        # as long as the process; frozen, they are not walked again by every
-        # later collection while the plan is built.
-        gc.freeze()
-        text = execute(options, progress)
-        progress.done()
-        deliver(options, text, sys.stdout)
-    except HandmigError as error:
-        progress.done()
-        print(f"handmig: error: {error}", file=sys.stderr)
-        return exit_code(error)
-    except KeyboardInterrupt:
-        progress.done()
+        # Inside the try: a signal the moment they are in place unwinds too.
+        signals.install()
+        parser = build_parser()
+        options = parser.parse_args(argv)
+        progress = Progress(sys.stderr, options.verbosity)
+        with warnings.catch_warnings():
+            # Every time, not once per place: main may run more than once.
+            warnings.simplefilter("always", ScratchLeftovers)
+            shown = warnings.showwarning
+
+            def show(message, category, *args, **kwargs):
+                if not issubclass(category, ScratchLeftovers):
+                    shown(message, category, *args, **kwargs)
+                elif options.verbosity:
+                    progress.done()
+                    print(f"handmig: warning: {message}", file=sys.stderr)
+
+            warnings.showwarning = show
+            try:
+                setup_django(options.settings, options.pythonpath)
+                # Django's start-up made the modules, classes and models that
+                # live as long as the process; frozen, they are not walked
+                # again by every later collection while the plan is built.
+                gc.freeze()
+                text = execute(options, progress)
+                progress.done()
+                deliver(options, text, sys.stdout)
+            except HandmigError as error:
+                progress.done()
+                print(f"handmig: error: {error}", file=sys.stderr)
+                return exit_code(error)
+        if options.verbosity >= 2 and getattr(options, "output", None):
+            print(f"handmig: wrote {options.output}", file=sys.stderr)
+        return 0
+    except KeyboardInterrupt as interrupt:
+        if progress is not None:
+            progress.done()
+        if isinstance(interrupt, Terminated):
+            print("handmig: terminated; nothing was written.", file=sys.stderr)
+            return 143
         print("handmig: interrupted; nothing was written.", file=sys.stderr)
         return 130
     finally:
+        signals.restore()
         # The process ends next. Without this, the interpreter's shutdown
         # collects garbage over every object of the run, start-up included,
         # only to free memory the operating system takes back anyway: about
         # 0.6 s on a project of 220 migrations. Exit handlers still run and
         # connections still close.
         gc.freeze()
-    if options.verbosity >= 2 and getattr(options, "output", None):
-        print(f"handmig: wrote {options.output}", file=sys.stderr)
-    return 0
 
 
 class Progress:

@@ -47,6 +47,19 @@ class ShadowFailed(HandmigError):
     """The shadow database could not be made, or the plan failed on it."""
 
 
+class ShadowLeftBehind(ShadowFailed):
+    """A scratch database or directory handmig made could not be removed."""
+
+    def __init__(self, message, name):
+        super().__init__(message)
+        # The database or directory left behind, for callers that clean up.
+        self.name = name
+
+
+class ScratchLeftovers(UserWarning):
+    """Scratch databases or directories of other runs are still there."""
+
+
 class OfflineNeedsDatabase(HandmigError):
     """Offline generation reached something only the database can answer."""
 

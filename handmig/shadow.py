@@ -14,34 +14,68 @@ statements it executes become the runbook.
   empty and is emptied again afterwards.
 
 The target is only read (the dump tools read; the copy opens it read-only).
+
+Scratch databases and directories are named handmig_shadow_<host>_<pid>_<random>
+(handmig-shadow-<host>-<pid>-... for directories): a run that makes one first
+removes those of runs on this host that are gone (killed, say), and warns
+about the ones it cannot remove or cannot tell are over. Removing one holds
+SIGINT and SIGTERM until it is done, so that an impatient second Ctrl-C
+cannot leave it behind.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import functools
+import hashlib
 import os
+import re
 import secrets
 import shutil
+import signal
+import socket
 import sqlite3
 import subprocess
+import sys
 import tempfile
+import threading
+import time
+import warnings
 
 from django.db import connections
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.utils import load_backend
 
-from handmig.errors import ShadowFailed
+from handmig.errors import (
+    HandmigError,
+    ScratchLeftovers,
+    ShadowFailed,
+    ShadowLeftBehind,
+)
+
+SERVER_PREFIX = "handmig_shadow_"
+DIRECTORY_PREFIX = "handmig-shadow-"
+# <host tag>_<pid>_<random>; names without them come from older versions.
+_SERVER_NAME = re.compile(r"handmig_shadow_([0-9a-f]{6})_([0-9]+)_[0-9a-f]+")
+# The same, dashed, and mkdtemp's random tail.
+_DIRECTORY_NAME = re.compile(r"handmig-shadow-([0-9a-f]{6})-([0-9]+)-[0-9a-f]+-.+")
+_HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @contextlib.contextmanager
-def shadow(connection, configured_alias: str | None = None):
+def shadow(
+    connection, configured_alias: str | None = None, notes: list[str] | None = None
+):
     """Yield a connection to a shadow of ``connection``'s database.
 
     While the shadow is in use, ``connections[alias]`` of the target's alias
     points at it, so that database routers, ``transaction.atomic(alias)`` and
     RunPython functions using ``schema_editor.connection.alias`` all land on
     the shadow and see the alias the runbook is for.
+
+    Scratch databases of other runs that are still there are described in
+    ``notes``, or without it in a ScratchLeftovers warning.
     """
     alias = connection.alias
     with contextlib.ExitStack() as stack:
@@ -50,8 +84,10 @@ def shadow(connection, configured_alias: str | None = None):
                 _configured(connection, configured_alias)
             )
         elif connection.vendor == "sqlite":
+            _report(_sweep_directories(), notes)
             wrapper, described = stack.enter_context(_sqlite_copy(connection))
         elif connection.vendor in ("postgresql", "mysql"):
+            _report(_sweep_server(connection), notes)
             wrapper, described = stack.enter_context(_server_copy(connection))
         else:
             raise ShadowFailed(
@@ -76,26 +112,37 @@ def _wrapper(connection, settings_dict):
 @contextlib.contextmanager
 def _sqlite_copy(connection):
     name = str(connection.settings_dict["NAME"])
-    directory = tempfile.mkdtemp(prefix="handmig-shadow-")
-    path = os.path.join(directory, "shadow.sqlite3")
-    _sqlite_into(connection, path)
-    settings_dict = copy.deepcopy(connection.settings_dict)
-    settings_dict["NAME"] = path
-    described = f"a copy of {name}" if os.path.exists(name) else "an empty database"
-    wrapper = _wrapper(connection, settings_dict)
-    # A scratch copy need not survive a power cut: no waiting on the disk
-    # at every commit.
-    wrapper.ensure_connection()
-    wrapper.connection.execute("PRAGMA synchronous = OFF")
+    directory = tempfile.mkdtemp(prefix=scratch_name().replace("_", "-") + "-")
+    # Everything after mkdtemp is inside the try: an interrupt while the
+    # file is copied still removes the directory.
     try:
+        path = os.path.join(directory, "shadow.sqlite3")
+        _sqlite_into(connection, path)
+        settings_dict = copy.deepcopy(connection.settings_dict)
+        settings_dict["NAME"] = path
+        described = f"a copy of {name}" if os.path.exists(name) else "an empty database"
+        wrapper = _wrapper(connection, settings_dict)
+        # A scratch copy need not survive a power cut: no waiting on the disk
+        # at every commit.
+        wrapper.ensure_connection()
+        wrapper.connection.execute("PRAGMA synchronous = OFF")
         yield wrapper, described
     finally:
-        shutil.rmtree(directory, ignore_errors=True)
+        # Inline, not in a helper: see _server_copy.
+        finished: list[bool] = []
+        interrupted = None
+        while not finished:
+            try:
+                _run_held(functools.partial(_remove_copy, directory), finished)
+            except KeyboardInterrupt as exc:
+                interrupted = exc
+        if interrupted is not None:
+            raise interrupted
 
 
 @contextlib.contextmanager
 def _server_copy(connection):
-    name = f"handmig_shadow_{secrets.token_hex(4)}"
+    name = scratch_name()
     quote = connection.ops.quote_name
     like = _like(connection)
     settings_dict = copy.deepcopy(connection.settings_dict)
@@ -125,14 +172,296 @@ def _server_copy(connection):
             ),
         )
     finally:
-        if dump is not None and dump.poll() is None:
-            dump.kill()
-            dump.wait()
-        wrapper.close()
-        drop = f"DROP DATABASE IF EXISTS {quote(name)}"
-        if connection.vendor == "postgresql":
-            drop += " WITH (FORCE)"
-        _server_execute(connection, drop)
+        # The clean-up holds signals, but one that came the moment before can
+        # still cut in before the hold begins (at the first call): then it
+        # starts over, here in the same frame, as a helper's entry could be
+        # cut short too. Later signals are held, or, from the CLI, ignored.
+        finished: list[bool] = []
+        interrupted = None
+        while not finished:
+            try:
+                _run_held(
+                    functools.partial(_drop_copy, connection, name, dump, wrapper),
+                    finished,
+                )
+            except KeyboardInterrupt as exc:
+                interrupted = exc
+        if interrupted is not None:
+            raise interrupted
+
+
+def _run_held(clean_up, finished: list[bool]) -> None:
+    """Run ``clean_up`` with signals held; note in ``finished`` that it ran."""
+    with _signals_held():
+        clean_up()
+        # Before the hold ends: a signal delivered then is not a cut-short
+        # clean-up to start over.
+        finished.append(True)
+
+
+def _remove_copy(directory: str) -> None:
+    """Remove a SQLite shadow's directory, or say how to."""
+    failure = _remove(directory)
+    if failure:
+        raise ShadowLeftBehind(
+            _left_behind(
+                f"The scratch directory {directory} could not be removed "
+                f"({failure}); remove it by hand: rm -r {directory}"
+            ),
+            directory,
+        )
+
+
+def _drop_copy(connection, name: str, dump, wrapper) -> None:
+    """Stop the schema dump, close the shadow and drop it, or say how to."""
+    if dump is not None and dump.poll() is None:
+        dump.kill()
+        dump.wait()
+    wrapper.close()
+    failure = _drop(connection, name)
+    if failure:
+        raise ShadowLeftBehind(
+            _left_behind(
+                f"The scratch database {name} could not be dropped ({failure}); "
+                f"drop it by hand: {_drop_sql(connection, name)};"
+            ),
+            name,
+        )
+
+
+def host_tag() -> str:
+    """Return the few hex characters that stand for this host in scratch names."""
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:6]
+
+
+def scratch_name() -> str:
+    """Return a new scratch database name saying which host and process made it."""
+    # At most 15 + 6 + 1 + 10 + 1 + 8 = 41 characters: within PostgreSQL's 63.
+    return f"{SERVER_PREFIX}{host_tag()}_{os.getpid()}_{secrets.token_hex(4)}"
+
+
+def _drop_sql(connection, name: str, if_exists: bool = False) -> str:
+    sql = "DROP DATABASE IF EXISTS " if if_exists else "DROP DATABASE "
+    sql += connection.ops.quote_name(name)
+    # FORCE: sessions still open on it (a schema loader killed half-way, a
+    # run killed outright) must not keep it alive.
+    return sql + " WITH (FORCE)" if connection.vendor == "postgresql" else sql
+
+
+def _drop(connection, name: str, attempts: int = 3) -> str | None:
+    """Drop the scratch database ``name``; return why it could not be, or None."""
+    drop = _drop_sql(connection, name, if_exists=True)
+    failure = None
+    interrupted = None
+    with _signals_held():
+        # Each try on a fresh connection: the one before may be what broke.
+        for attempt in range(attempts):
+            if attempt:
+                time.sleep(0.2 * attempt)
+            try:
+                with connection._nodb_cursor() as cursor:
+                    if connection.vendor == "mysql":
+                        _end_sessions(cursor, name)
+                    cursor.execute(drop)
+            except KeyboardInterrupt as exc:
+                # Should one get through the hold all the same (psycopg
+                # raises it from its wait), the DROP is tried again.
+                interrupted = exc
+                failure = "interrupted"
+            except Exception as exc:  # noqa: BLE001 - the message says what failed
+                failure = _first_line(exc)
+            else:
+                failure = None
+                break
+    if interrupted is not None and failure is None:
+        raise interrupted
+    return failure
+
+
+def _end_sessions(cursor, name: str) -> None:
+    """End the other sessions using ``name``, as PostgreSQL's FORCE does."""
+    # A session whose client was killed may still hold a metadata lock the
+    # DROP would wait for; the wait is bounded in any case.
+    cursor.execute("SET SESSION lock_wait_timeout = 30")
+    cursor.execute(
+        "SELECT ID FROM information_schema.PROCESSLIST "
+        "WHERE DB = %s AND ID <> CONNECTION_ID()",
+        [name],
+    )
+    for (session,) in cursor.fetchall():
+        # Ended meanwhile, or another user's: the DROP says what is wrong.
+        with contextlib.suppress(Exception):
+            cursor.execute(f"KILL CONNECTION {int(session)}")
+
+
+def _remove(directory: str) -> str | None:
+    """Remove a scratch directory; return why it could not be, or None."""
+    try:
+        shutil.rmtree(directory)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return _first_line(exc)
+    return None
+
+
+def _left_behind(message: str) -> str:
+    """Return ``message``, after what was already going wrong, if anything."""
+    in_flight = sys.exc_info()[1]
+    if isinstance(in_flight, HandmigError):
+        return f"{in_flight} Then: {message}"
+    if isinstance(in_flight, KeyboardInterrupt):
+        return f"Interrupted. {message}"
+    return message
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Hold SIGINT and SIGTERM while the block runs; deliver them if it succeeds.
+
+    Should the block fail, that failure ends the run anyway and is the one
+    worth reporting: the signals are dropped.
+    """
+    received: list[int] = []
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in _HELD_SIGNALS:
+            handler = signal.getsignal(signum)
+            # None: a handler installed outside Python, which could not be
+            # put back; the mask below still holds that signal.
+            if handler is not None:
+                previous[signum] = handler
+                signal.signal(signum, lambda number, frame: received.append(number))
+    # The mask keeps the signal from interrupting the driver's blocking call
+    # (psycopg cancels the running statement on KeyboardInterrupt); the
+    # handlers above catch one that reaches another thread.
+    mask = None
+    if hasattr(signal, "pthread_sigmask"):
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
+    completed = False
+    try:
+        yield
+        completed = True
+    finally:
+        if mask is not None:
+            # Signals that came meanwhile reach the handlers above now.
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if completed:
+            for signum in dict.fromkeys(received):
+                signal.raise_signal(signum)
+
+
+def _alive(pid: int) -> bool:
+    """Return whether process ``pid`` of this host may still be running."""
+    # On Windows os.kill(pid, 0) sends CTRL_C_EVENT: nothing is judged gone.
+    if pid <= 0 or os.name == "nt":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        # Another user's process, or not a pid at all: not ours to judge.
+        return True
+    return True
+
+
+def _sort(name: str, pattern: re.Pattern) -> str:
+    """Return "gone", "running" or why a scratch object may not be removed."""
+    match = pattern.fullmatch(name)
+    if not match:
+        return "made by an older handmig"
+    tag, pid = match.groups()
+    if tag != host_tag():
+        return "made on another host"
+    return "running" if _alive(int(pid)) else "gone"
+
+
+def _sweep_server(connection) -> list[str]:
+    """Drop the scratch databases of finished runs; describe the others."""
+    # LIKE's underscore matches any character: escaped.
+    pattern = SERVER_PREFIX.replace("_", "\\_") + "%"
+    try:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT datname FROM pg_database WHERE datname LIKE %s", [pattern]
+                )
+            else:
+                cursor.execute(
+                    "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA "
+                    "WHERE SCHEMA_NAME LIKE %s",
+                    [pattern],
+                )
+            names = sorted(row[0] for row in cursor.fetchall())
+    except Exception as exc:  # noqa: BLE001 - a courtesy: the run goes on
+        return [
+            "Could not look for scratch databases that earlier handmig runs "
+            f"left on the server ({_first_line(exc)})."
+        ]
+    others = []
+    for name in names:
+        why = _sort(name, _SERVER_NAME)
+        if why == "gone":
+            # One try: a database of another user's fails the same way again.
+            failure = _drop(connection, name, attempts=1)
+            if not failure:
+                continue
+            why = f"could not drop it: {failure}"
+        if why != "running":
+            others.append((name, why))
+    if not others:
+        return []
+    listed = ", ".join(f"{name} ({why})" for name, why in others)
+    hand = " ".join(f"{_drop_sql(connection, name)};" for name, _ in others)
+    return [
+        f"Scratch databases of other handmig runs are on the server: {listed}. "
+        f"Once no handmig run uses them, drop them by hand: {hand}"
+    ]
+
+
+def _sweep_directories() -> list[str]:
+    """Remove the scratch directories of finished runs; describe the others."""
+    root = tempfile.gettempdir()
+    try:
+        entries = sorted(os.listdir(root))
+    except OSError:
+        return []
+    others = []
+    for entry in entries:
+        if not entry.startswith(DIRECTORY_PREFIX):
+            continue
+        path = os.path.join(root, entry)
+        why = _sort(entry, _DIRECTORY_NAME)
+        if why == "made by an older handmig":
+            # Unlike a database on a server, the system's to clear up in time;
+            # nothing tells whether that run is over.
+            continue
+        if why == "gone":
+            with _signals_held():
+                failure = _remove(path)
+            if not failure:
+                continue
+            why = f"could not remove it: {failure}"
+        if why != "running":
+            others.append(f"{path} ({why})")
+    if not others:
+        return []
+    return [
+        f"Scratch directories of other handmig runs are still there: "
+        f"{', '.join(others)}. Once no handmig run uses them, remove them by hand."
+    ]
+
+
+def _report(leftovers: list[str], notes: list[str] | None) -> None:
+    """Put what a sweep left in ``notes``, or warn about it."""
+    if notes is not None:
+        notes.extend(leftovers)
+        return
+    for message in leftovers:
+        warnings.warn(message, ScratchLeftovers, stacklevel=3)
 
 
 def _like(connection) -> str:
@@ -233,9 +562,8 @@ def _server_execute(connection, sql):
         with connection._nodb_cursor() as cursor:
             cursor.execute(sql)
     except Exception as exc:  # noqa: BLE001 - the message says what failed
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc)
         raise ShadowFailed(
-            f"Cannot create or drop the shadow database ({first}); grant the user "
+            f"Cannot create the shadow database ({_first_line(exc)}); grant the user "
             "CREATEDB (or CREATE on MySQL), or give one with --shadow-database ALIAS."
         ) from None
 
@@ -352,3 +680,8 @@ def _my_args(settings_dict, argv):
 def _first(raw: bytes) -> str:
     text = raw.decode("utf-8", "replace").strip()
     return text.splitlines()[0] if text else "no message"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
