@@ -1,5 +1,5 @@
 import sys
 
-from handmig.cli import main
+from handmig.cli import run
 
-sys.exit(main())
+sys.exit(run())

@@ -435,6 +435,26 @@ class _SignalExits:
             signal.signal(signum, signal.SIG_DFL if handler is None else handler)
 
 
+def _finish_clean_up() -> list[str]:
+    """Remove scratch databases whose clean-up the signal cut short."""
+    shadow = sys.modules.get("handmig.shadow")
+    # Not imported: no shadow was made, nothing to remove.
+    return shadow.finish_clean_up() if shadow is not None else []
+
+
+def run() -> int:
+    """Run main() as the process's entry point, and end it without tracebacks.
+
+    Once main() returns, the process only shuts down; a signal arriving then
+    (an impatient second Ctrl-C) would fill the exit with tracebacks from
+    the interpreter's own clean-up, so SIGINT and SIGTERM are ignored.
+    """
+    code = main()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+    return code
+
+
 def main(argv=None) -> int:
     """Run handmig as a standalone program and return its exit code.
 
@@ -483,6 +503,8 @@ def main(argv=None) -> int:
     except KeyboardInterrupt as interrupt:
         if progress is not None:
             progress.done()
+        for failure in _finish_clean_up():
+            print(f"handmig: error: {failure}", file=sys.stderr)
         if isinstance(interrupt, Terminated):
             print("handmig: terminated; nothing was written.", file=sys.stderr)
             return 143

@@ -212,7 +212,7 @@ def _build(connection, plan, kind, notes, opts: Options, applied) -> Runbook:
             )
     elif opts.shadow == "always" or opts.shadow_database:
         collected, resolved = _collect_on_shadow(
-            connection, plan, opts.shadow_database, opts.progress, online
+            connection, plan, opts.shadow_database, opts.progress, online, notes
         )
     else:
         # A copy of a SQLite file is cheap: run Python steps on one, so that
@@ -233,7 +233,7 @@ def _build(connection, plan, kind, notes, opts: Options, applied) -> Runbook:
                     "scratch copy of the schema) or --shadow-database ALIAS."
                 )
             collected, resolved = _collect_on_shadow(
-                connection, plan, None, opts.progress, online
+                connection, plan, None, opts.progress, online, notes
             )
             notes = notes + [f"{reason}: the SQL was taken from {resolved}."]
 
@@ -607,9 +607,17 @@ def _stale(lookups, changed):
     return None
 
 
-def _collect_on_shadow(connection, plan, configured_alias, progress=None, online=False):
-    """Run the plan on a shadow database and capture its SQL."""
-    with make_shadow(connection, configured_alias) as (shadow_connection, described):
+def _collect_on_shadow(
+    connection, plan, configured_alias, progress=None, online=False, notes=None
+):
+    """Run the plan on a shadow database and capture its SQL.
+
+    What the shadow finds of earlier runs' scratch databases goes to ``notes``.
+    """
+    with make_shadow(connection, configured_alias, notes=notes) as (
+        shadow_connection,
+        described,
+    ):
         results = []
         progression = (
             None

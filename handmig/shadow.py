@@ -61,6 +61,11 @@ _SERVER_NAME = re.compile(r"handmig_shadow_([0-9a-f]{6})_([0-9]+)_[0-9a-f]+")
 # The same, dashed, and mkdtemp's random tail.
 _DIRECTORY_NAME = re.compile(r"handmig-shadow-([0-9a-f]{6})-([0-9]+)-[0-9a-f]+-.+")
 _HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# What this process made and has not removed yet: name -> the clean-up that
+# removes it. Python checks for signals between any two bytecodes, so one
+# can land as a clean-up's ``finally`` begins, before it holds signals;
+# finish_clean_up() then does the job on the CLI's way out.
+_PENDING: dict[str, functools.partial] = {}
 
 
 @contextlib.contextmanager
@@ -113,6 +118,7 @@ def _wrapper(connection, settings_dict):
 def _sqlite_copy(connection):
     name = str(connection.settings_dict["NAME"])
     directory = tempfile.mkdtemp(prefix=scratch_name().replace("_", "-") + "-")
+    _PENDING[directory] = functools.partial(_remove_copy, directory)
     # Everything after mkdtemp is inside the try: an interrupt while the
     # file is copied still removes the directory.
     try:
@@ -158,6 +164,7 @@ def _server_copy(connection):
     # Everything from CREATE on is inside the try: an interrupt at any point
     # still drops the database (DROP IF EXISTS, should it not exist yet).
     dump = None
+    _PENDING[name] = functools.partial(_drop_copy, connection, name, None, wrapper)
     try:
         # The dump of the target reads while the server makes the database.
         dump = _start_dump(connection)
@@ -202,6 +209,8 @@ def _run_held(clean_up, finished: list[bool]) -> None:
 def _remove_copy(directory: str) -> None:
     """Remove a SQLite shadow's directory, or say how to."""
     failure = _remove(directory)
+    if not failure:
+        _PENDING.pop(directory, None)
     if failure:
         raise ShadowLeftBehind(
             _left_behind(
@@ -219,6 +228,8 @@ def _drop_copy(connection, name: str, dump, wrapper) -> None:
         dump.wait()
     wrapper.close()
     failure = _drop(connection, name)
+    if not failure:
+        _PENDING.pop(name, None)
     if failure:
         raise ShadowLeftBehind(
             _left_behind(
@@ -227,6 +238,22 @@ def _drop_copy(connection, name: str, dump, wrapper) -> None:
             ),
             name,
         )
+
+
+def finish_clean_up() -> list[str]:
+    """Remove what a clean-up cut short left; return why anything stays.
+
+    For the CLI, once a signal has unwound the run (later ones are ignored).
+    """
+    failures = []
+    for key, clean_up in list(_PENDING.items()):
+        try:
+            with _signals_held():
+                clean_up()
+        except ShadowLeftBehind as exc:
+            failures.append(str(exc))
+        _PENDING.pop(key, None)
+    return failures
 
 
 def host_tag() -> str:

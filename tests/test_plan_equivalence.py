@@ -229,19 +229,21 @@ def test_ctrl_c_drops_the_scratch_database(backends):
     seen = []
     deadline = time.monotonic() + 60
     while not seen and time.monotonic() < deadline and process.poll() is None:
-        seen = _scratch_databases()
+        seen = _scratch_databases(process.pid)
         time.sleep(0.05)
     assert seen, "the scratch database never appeared"
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     assert out == "" and "Traceback" not in err
-    assert _scratch_databases() == []
+    assert _scratch_databases(process.pid) == []
 
 
-def _scratch_databases():
+def _scratch_databases(pid):
+    """Return the scratch databases of process ``pid`` (their names carry it)."""
     with connections["postgresql_a"]._nodb_cursor() as cursor:
         cursor.execute(
-            "SELECT datname FROM pg_database WHERE datname LIKE 'handmig_shadow_%'"
+            "SELECT datname FROM pg_database WHERE datname LIKE %s",
+            [f"handmig\\_shadow\\_%\\_{pid}\\_%"],
         )
         return [row[0] for row in cursor.fetchall()]

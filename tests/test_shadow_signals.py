@@ -328,7 +328,7 @@ def test_scratch_names_say_which_host_and_process():
     assert shadow._SERVER_NAME.fullmatch(name)
 
 
-def test_leftovers_of_other_runs_are_a_warning_on_stderr(tmp_path):
+def test_leftovers_of_other_runs_are_a_warning_of_the_runbook(tmp_path):
     from handmig.shadow import host_tag
 
     other = "1" * 6 if host_tag() == "0" * 6 else "0" * 6
@@ -347,9 +347,14 @@ def test_leftovers_of_other_runs_are_a_warning_on_stderr(tmp_path):
     argv = [sys.executable, "-m", "handmig", *PLAN]
     shown = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True)
     assert shown.returncode == 0, shown.stderr
-    [warning] = [line for line in shown.stderr.splitlines() if "warning" in line]
-    assert warning.startswith("handmig: warning: Scratch directories of other")
-    assert str(elsewhere) in warning and "another host" in warning
+    assert "warning" not in shown.stderr
+    # The runbook's warnings name it, with what to do (the SQL comments
+    # wrap it: read it as one line).
+    text = " ".join(
+        line[3:] for line in shown.stdout.splitlines() if line.startswith("-- ")
+    )
+    assert "WARNING: Scratch directories of other" in text
+    assert str(elsewhere) in text and "another host" in text
     assert elsewhere.exists()
     quiet = [sys.executable, "-m", "handmig", *PLAN[:4], "-q", *PLAN[6:]]
     hushed = subprocess.run(quiet, cwd=ROOT, env=env, capture_output=True, text=True)
@@ -585,3 +590,37 @@ def _dead_pid():
     ended = subprocess.Popen([sys.executable, "-c", "pass"])
     ended.wait()
     return ended.pid
+
+
+@pytest.mark.parametrize("backend", selected_backends())
+def test_a_clean_up_cut_short_is_finished_on_the_way_out(
+    backends, backend, monkeypatch
+):
+    """A signal can land as a clean-up's finally begins, before it holds
+    signals, and end it there: the CLI finishes the clean-up on its way out."""
+    from django.db import connections
+
+    from handmig import cli, shadow
+
+    class CutShort(BaseException):
+        """Ends the finally where it stands, as that signal would."""
+
+    def cut_short(*args, **kwargs):
+        raise CutShort
+
+    connection = connections[f"{backend}_scratch"]
+    with pytest.raises(CutShort):
+        with shadow.shadow(connection) as (wrapper, _):
+            made = str(wrapper.settings_dict["NAME"])
+            monkeypatch.setattr(shadow, "_run_held", cut_short)
+    monkeypatch.undo()
+    assert list(shadow._PENDING) == [
+        os.path.dirname(made) if backend == "sqlite" else made
+    ]
+    assert cli._finish_clean_up() == []
+    assert shadow._PENDING == {}
+    if backend == "sqlite":
+        assert not os.path.exists(os.path.dirname(made))
+    else:
+        assert made not in _server_names(backend)
+    connection.close()
