@@ -73,38 +73,53 @@ def drop_database(backend, name):
         _server_execute(backend, f"DROP DATABASE IF EXISTS `{name}`")
 
 
+def server_connection(backend):
+    """Return a DB-API connection to the server, outside any test database.
+
+    Autocommit on PostgreSQL (CREATE DATABASE refuses a transaction); the
+    caller closes it.
+    """
+    server = _server(backend)
+    if backend == "postgresql":
+        import psycopg
+
+        return psycopg.connect(
+            host=server["HOST"],
+            port=server["PORT"],
+            user=server["USER"],
+            password=server["PASSWORD"],
+            dbname="postgres",
+            autocommit=True,
+            connect_timeout=10,
+        )
+    import MySQLdb
+
+    return MySQLdb.connect(
+        host=server["HOST"],
+        port=int(server["PORT"]),
+        user=server["USER"],
+        password=server["PASSWORD"],
+        connect_timeout=10,
+    )
+
+
+def server_rows(backend, sql):
+    """Return the rows ``sql`` gives on the server (outside any test database)."""
+    conn = server_connection(backend)
+    try:
+        cursor = conn.cursor()
+        cursor.execute(sql)
+        return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
+    finally:
+        conn.close()
+
+
 def _server_execute(backend, sql):
     server = _server(backend)
     where = f"{backend} at {server['HOST']}:{server['PORT']}"
     hint = "HANDMIG_TEST_PG_*" if backend == "postgresql" else "HANDMIG_TEST_MYSQL_*"
     try:
-        if backend == "postgresql":
-            import psycopg
-
-            with psycopg.connect(
-                host=server["HOST"],
-                port=server["PORT"],
-                user=server["USER"],
-                password=server["PASSWORD"],
-                dbname="postgres",
-                autocommit=True,
-                connect_timeout=10,
-            ) as conn:
-                conn.execute(sql)
-        else:
-            import MySQLdb
-
-            conn = MySQLdb.connect(
-                host=server["HOST"],
-                port=int(server["PORT"]),
-                user=server["USER"],
-                password=server["PASSWORD"],
-                connect_timeout=10,
-            )
-            try:
-                conn.cursor().execute(sql)
-            finally:
-                conn.close()
+        server_rows(backend, sql)
     except Exception as exc:  # noqa: BLE001 - any failure means "cannot reach"
         raise RuntimeError(
             f"Cannot reach {where} ({exc}); start the server or set {hint}."
@@ -216,25 +231,35 @@ def django_commands(alias):
     return run
 
 
-def run_script(backend, settings_dict, sql_text, readme=False):
-    """Run ``sql_text`` with the vendor's shell client; fail on any error.
+def run_client(backend, settings_dict, sql_text, readme=True):
+    """Run ``sql_text`` with the vendor's shell client; return how it ended.
 
     ``readme``: start the client as the README does, with no flag that
     stops it at an error (for rendered scripts, which set that themselves).
     """
     command = readme_command if readme else shell_command
     argv, env = command(backend, settings_dict)
-    result = subprocess.run(
+    return subprocess.run(
         argv,
         input=sql_text,
         capture_output=True,
         text=True,
         env={**os.environ, **env},
-        timeout=300,
+        timeout=600,
     )
+
+
+def run_script(backend, settings_dict, sql_text, readme=False):
+    """Run ``sql_text`` with the vendor's shell client; fail on any error.
+
+    ``readme``: start the client as the README does, with no flag that
+    stops it at an error (for rendered scripts, which set that themselves).
+    """
+    result = run_client(backend, settings_dict, sql_text, readme)
     if result.returncode != 0:
         raise AssertionError(
-            f"{argv[0]} failed ({result.returncode}): {result.stderr}\n--- script ---\n"
+            f"{result.args[0]} failed ({result.returncode}): {result.stderr}\n"
+            "--- script ---\n"
             f"{sql_text}"
         )
     return result.stdout

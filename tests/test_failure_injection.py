@@ -27,7 +27,7 @@ from tests.schema import (
     django_commands,
     dump_schema,
     migration_rows,
-    readme_command,
+    run_client,
     run_parts,
     run_script,
     script_parts,
@@ -197,19 +197,8 @@ def _run_until_failure(backend, alias, parts, part_index, offset):
 
 
 def _client(backend, settings_dict, text):
-    import os
-    import subprocess
-
     connections_close()
-    argv, env = readme_command(backend, settings_dict)
-    return subprocess.run(
-        argv,
-        input=text,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        timeout=300,
-    )
+    return run_client(backend, settings_dict, text)
 
 
 def connections_close():

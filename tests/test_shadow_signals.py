@@ -27,6 +27,7 @@ from tests.schema import (
     create_database,
     drop_database,
     selected_backends,
+    server_rows,
     server_settings,
 )
 
@@ -513,39 +514,14 @@ def _leftovers(target, pid):
 
 def _server_names(backend):
     """Return the names of the server's databases that start with handmig."""
-    server = server_settings(backend, "")
     if backend == "postgresql":
-        import psycopg
-
-        with psycopg.connect(
-            host=server["HOST"],
-            port=server["PORT"],
-            user=server["USER"],
-            password=server["PASSWORD"],
-            dbname="postgres",
-            autocommit=True,
-        ) as conn:
-            rows = conn.execute(
-                "SELECT datname FROM pg_database WHERE datname LIKE 'handmig%'"
-            ).fetchall()
+        sql = "SELECT datname FROM pg_database WHERE datname LIKE 'handmig%'"
     else:
-        import MySQLdb
-
-        conn = MySQLdb.connect(
-            host=server["HOST"],
-            port=int(server["PORT"]),
-            user=server["USER"],
-            password=server["PASSWORD"],
+        sql = (
+            "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA "
+            "WHERE SCHEMA_NAME LIKE 'handmig%'"
         )
-        try:
-            cursor = conn.cursor()
-            cursor.execute(
-                "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA "
-                "WHERE SCHEMA_NAME LIKE 'handmig%'"
-            )
-            rows = cursor.fetchall()
-        finally:
-            conn.close()
+    rows = server_rows(backend, sql)
     return sorted(row[0] for row in rows)
 
 
@@ -609,6 +585,8 @@ def test_a_clean_up_cut_short_is_finished_on_the_way_out(
         raise CutShort
 
     connection = connections[f"{backend}_scratch"]
+    # What tests before this one left there (failed drops they then undid).
+    shadow._PENDING.clear()
     with pytest.raises(CutShort):
         with shadow.shadow(connection) as (wrapper, _):
             made = str(wrapper.settings_dict["NAME"])

@@ -9,10 +9,8 @@ Two injections per backend keep the cost down: each run of the last part
 first runs every earlier part and hands over every Python step.
 """
 
-import os
 import random
 import re
-import subprocess
 
 import pytest
 from django.conf import settings
@@ -23,7 +21,7 @@ from tests.schema import (
     create_database,
     dump_schema,
     migration_rows,
-    readme_command,
+    run_client,
     run_script,
     script_parts,
     selected_backends,
@@ -62,16 +60,9 @@ def _migrate(backend):
 
 
 def _client(backend, alias, text):
-    argv, env = readme_command(backend, connections[alias].settings_dict)
+    settings_dict = connections[alias].settings_dict
     connections[alias].close()
-    return subprocess.run(
-        argv,
-        input=text,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        timeout=600,
-    )
+    return run_client(backend, settings_dict, text)
 
 
 def _done(text, offset):
