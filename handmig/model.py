@@ -71,15 +71,17 @@ class Statement:
 class Handoff:
     """Where a script stops for a step SQL cannot do, and how it goes on.
 
-    A script never runs past such a step: it ends its part there, the
-    operator runs ``commands`` in a shell, and the next part begins with a
-    guard that fails until they have.
+    A script never runs past such a step: its part ends there with
+    ``stop``, which always fails (so a script piped whole stops), the
+    operator runs ``commands`` in a shell, and the next part begins with
+    ``guard``, which fails until they have.
     """
 
     title: str
     commands: list[str]
     part: int | None  # the part that follows, None when nothing follows
     guard: list[Statement] = field(default_factory=list)
+    stop: list[Statement] = field(default_factory=list)
 
 
 @dataclass

@@ -387,6 +387,7 @@ def _django_handoff(connection, run, part, more: bool, backwards: bool) -> int:
     if not more:
         return part
     todo = " then ".join(f"'{c}'" for c in commands)
+    handoff.stop = _stop(connection, part, f"run {todo}")
     if backwards:
         keys = [row for s in run for row in s.record.rows]
         condition = guards.recorded_any(connection, keys)
@@ -414,6 +415,9 @@ def _online_handoff(connection, statement, part) -> Handoff:
         title=f"Run {online.tool} on {online.table}.",
         commands=[online.dry_run, online.execute],
         part=part,
+        stop=_stop(
+            connection, part - 1, f"run {online.tool} on {online.table} (dry run first)"
+        ),
     )
     if condition:
         handoff.guard = guards.fail_when(
@@ -423,6 +427,19 @@ def _online_handoff(connection, statement, part) -> Handoff:
             f"yet: run it first, then part {part} of this script.",
         )
     return handoff
+
+
+def _stop(connection, part, todo) -> list:
+    """Return the statement that ends part ``part`` of a script, always failing.
+
+    Piped whole, a script stops there; the next part is run on its own.
+    """
+    return guards.fail_when(
+        connection,
+        "1 = 1",
+        f"part {part} of this script ends here. Next, in a shell: {todo}; "
+        f"then run part {part + 1}, from the line '-- Part {part + 1} of'.",
+    )
 
 
 def _session(connection) -> list:

@@ -201,13 +201,34 @@ def run_parts(backend, settings_dict, sql_text, on_command=None):
     (it must be given when the script has such steps).
     """
     output = []
-    for text, commands in script_parts(sql_text):
-        output.append(run_script(backend, settings_dict, text, readme=True))
+    parts = script_parts(sql_text)
+    for index, (text, commands) in enumerate(parts):
+        # The last part's hand-over has nothing after it, so no stop.
+        stops = bool(commands) and index < len(parts) - 1
+        output.append(run_part(backend, settings_dict, text, stops))
         if commands:
             assert on_command is not None, f"the script hands over {commands}"
             for command in commands:
                 on_command(command)
     return "".join(output)
+
+
+def run_part(backend, settings_dict, text, hands_over):
+    """Run one part of a script with the README's client command.
+
+    A part that hands over to a shell step ends with a statement that always
+    fails (so that a script piped whole stops there): that, and nothing
+    before it, must stop it.
+    """
+    if not hands_over:
+        return run_script(backend, settings_dict, text, readme=True)
+    result = run_client(backend, settings_dict, text)
+    # The first error the client reports (mariadb echoes the statement first).
+    errors = [line for line in result.stderr.splitlines() if "error" in line.lower()]
+    assert result.returncode != 0 and errors and "ends here" in errors[0], (
+        f"the part did not stop at its end: {result.stderr}\n--- part ---\n{text}"
+    )
+    return result.stdout
 
 
 def django_commands(alias):

@@ -28,8 +28,8 @@ from tests.schema import (
     dump_schema,
     migration_rows,
     run_client,
+    run_part,
     run_parts,
-    run_script,
     script_parts,
     selected_backends,
 )
@@ -187,7 +187,7 @@ def _run_until_failure(backend, alias, parts, part_index, offset):
     for index, (text, commands) in enumerate(parts):
         if index < part_index:
             connections[alias].close()
-            run_script(backend, settings_dict, text, readme=True)
+            run_part(backend, settings_dict, text, bool(commands))
             for command in commands:
                 on_command(command)
             continue
@@ -286,9 +286,9 @@ def test_every_part_run_twice_changes_nothing(
     parts = script_parts(render(runbook, format="sql"))
     on_command = django_commands(a)
     settings_dict = connections[a].settings_dict
-    for text, commands in parts:
+    for index, (text, commands) in enumerate(parts):
         connections[a].close()
-        run_script(backend, settings_dict, text, readme=True)
+        run_part(backend, settings_dict, text, index < len(parts) - 1)
         for command in commands:
             on_command(command)
     before = _state(a)
@@ -314,7 +314,7 @@ def test_the_whole_script_piped_stops_before_python_and_records_none_of_it(
     )
     first = next(i for i, m in enumerate(runbook.migrations) if m.with_django)
     assert result.returncode != 0
-    assert "handmig guard" in result.stderr and "not applied yet" in result.stderr
+    assert "handmig guard: part 1 of this script ends here" in result.stderr
     recorded = set(migration_rows(connections[a]))
     connections[a].close()
     wanted = {

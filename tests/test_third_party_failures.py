@@ -22,7 +22,7 @@ from tests.schema import (
     dump_schema,
     migration_rows,
     run_client,
-    run_script,
+    run_part,
     script_parts,
     selected_backends,
 )
@@ -111,7 +111,7 @@ def test_third_party_script_failing_in_its_first_and_last_parts(backends, backen
     # Piped whole, it stops at the first part's end: nothing of the first
     # Python step or after it is recorded.
     result = _client(backend, a, script)
-    assert result.returncode != 0 and "not applied yet" in result.stderr
+    assert result.returncode != 0 and "part 1 of this script ends here" in result.stderr
     first_python = next(
         int(m.group(1)) - 1 for m in MARKER.finditer(script) if m.group(4)
     )
@@ -121,7 +121,7 @@ def test_third_party_script_failing_in_its_first_and_last_parts(backends, backen
     for part_index in (0, len(parts) - 1):
         a = _fresh(backend, "tp_a")
         for text, commands in parts[:part_index]:
-            run_script(backend, connections[a].settings_dict, text, readme=True)
+            run_part(backend, connections[a].settings_dict, text, bool(commands))
             for command in commands:
                 handover(command)
         text = parts[part_index][0]
