@@ -174,7 +174,9 @@ def client_command(connection) -> str:
     elif connection.vendor == "mysql":
         flags = (("-h", "HOST"), ("-P", "PORT"), ("-u", "USER"))
         mariadb = getattr(connection, "mysql_is_mariadb", False)
-        program = ["mariadb" if mariadb else "mysql"]
+        # --skip-force: a "force" in an option file would have the client
+        # go on past errors, and no script can turn that off.
+        program = ["mariadb" if mariadb else "mysql", "--skip-force"]
         database = (["-p"] if settings.get("PASSWORD") else []) + [name]
     else:
         return ""

@@ -157,7 +157,8 @@ def readme_command(backend, settings_dict):
     """Return (argv, extra env) of the client as the README runs a script.
 
     No flag that makes it stop at an error: the scripts must do that
-    themselves, whatever the client was started with.
+    themselves. mariadb's --skip-force is the README's too: it undoes a
+    ``force`` in an option file, which no script can.
     """
     argv, env = shell_command(backend, settings_dict)
     drop = {"-bail", "-q"}
@@ -165,7 +166,22 @@ def readme_command(backend, settings_dict):
     if "ON_ERROR_STOP=1" in plain:
         at = plain.index("ON_ERROR_STOP=1")
         del plain[at - 1 : at + 1]
+    if backend == "mysql":
+        plain.insert(1, "--skip-force")
     return plain, env
+
+
+def hostile_home(directory):
+    """Fill ``directory`` as a home whose client settings go on past errors.
+
+    The scripts must stop at the first error whatever the clients read from
+    their option files: sqlite3's ~/.sqliterc, psql's ~/.psqlrc (the README
+    starts it with -X), mariadb's ~/.my.cnf.
+    """
+    (directory / ".sqliterc").write_text(".bail off\n")
+    (directory / ".psqlrc").write_text("\\set ON_ERROR_STOP off\n")
+    (directory / ".my.cnf").write_text("[client]\nforce\n[mysql]\nforce\n")
+    return {"HOME": str(directory)}
 
 
 PART = re.compile(r"^-- Part (\d+) of (\d+)$", re.MULTILINE)
@@ -252,20 +268,21 @@ def django_commands(alias):
     return run
 
 
-def run_client(backend, settings_dict, sql_text, readme=True):
+def run_client(backend, settings_dict, sql_text, readme=True, env=None):
     """Run ``sql_text`` with the vendor's shell client; return how it ended.
 
     ``readme``: start the client as the README does, with no flag that
     stops it at an error (for rendered scripts, which set that themselves).
+    ``env``: more of the client's environment (a hostile_home()).
     """
     command = readme_command if readme else shell_command
-    argv, env = command(backend, settings_dict)
+    argv, extra = command(backend, settings_dict)
     return subprocess.run(
         argv,
         input=sql_text,
         capture_output=True,
         text=True,
-        env={**os.environ, **env},
+        env={**os.environ, **extra, **(env or {})},
         timeout=600,
     )
 

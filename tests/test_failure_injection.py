@@ -13,6 +13,9 @@ script run a second time changes nothing.
 
 import random
 import re
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -26,6 +29,7 @@ from tests.schema import (
     create_database,
     django_commands,
     dump_schema,
+    hostile_home,
     migration_rows,
     run_client,
     run_part,
@@ -198,7 +202,12 @@ def _run_until_failure(backend, alias, parts, part_index, offset):
 
 def _client(backend, settings_dict, text):
     connections_close()
-    return run_client(backend, settings_dict, text)
+    # Option files that tell every client to go on past errors.
+    home = Path(tempfile.mkdtemp(prefix="handmig-home-"))
+    try:
+        return run_client(backend, settings_dict, text, env=hostile_home(home))
+    finally:
+        shutil.rmtree(home)
 
 
 def connections_close():
