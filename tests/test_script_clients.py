@@ -87,3 +87,34 @@ def test_a_nested_comment_stays_whole_in_psql(backends):
         cursor.execute("SELECT id FROM handmig_nested")
         assert cursor.fetchall() == [(1,)]
     connection.close()
+
+
+@pytest.mark.parametrize("backend", selected_backends())
+def test_the_command_in_the_header_runs_the_script(backends, backend):
+    """The script's header says how to run it: that exact command works."""
+    import os
+    import shlex
+    import subprocess
+
+    from handmig.runbook import build_runbook
+
+    alias = f"{backend}_scratch"
+    connections[alias].close()
+    create_database(backend, settings.DATABASES[alias]["NAME"])
+    runbook = build_runbook("shop", "0001", database_alias=alias)
+    connections[alias].close()
+    script = render(runbook, format="sql")
+    assert f"-- Run it:    {runbook.header.client} < SCRIPT.sql" in script
+    password = connections[alias].settings_dict.get("PASSWORD") or ""
+    result = subprocess.run(
+        shlex.split(runbook.header.client),
+        input=script,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PGPASSWORD": password, "MYSQL_PWD": password},
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    recorded = MigrationRecorder(connections[alias]).applied_migrations()
+    assert ("shop", "0001_initial") in recorded
+    connections[alias].close()
