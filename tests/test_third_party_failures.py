@@ -43,18 +43,18 @@ def _env(backend, role):
     return environment(backend, role, "tests.thirdparty_settings")
 
 
-def _fresh(backend, role):
+def _fresh(backend, role, collation="utf8mb4_unicode_ci"):
     alias = f"{backend}_{role}"
     connections[alias].close()
-    create_database(backend, settings.DATABASES[alias]["NAME"])
+    create_database(backend, settings.DATABASES[alias]["NAME"], collation=collation)
     return alias
 
 
-def _migrate(backend):
+def _migrate(backend, env_for):
     def handover(command):
         words = command.split()
         assert words[:3] == ["python", "manage.py", "migrate"], command
-        run(["-m", "django", *words[2:], "--noinput", "-v0"], _env(backend, "tp_a"))
+        run(["-m", "django", *words[2:], "--noinput", "-v0"], env_for(backend, "tp_a"))
 
     return handover
 
@@ -88,24 +88,25 @@ def _done(text, offset):
     return done + (1 if finished else 0), "\nBEGIN;\n" in body
 
 
-def _expected(backend, count):
-    alias = _fresh(backend, "tp_b")
-    run(["-m", "tests.migrate_prefix", str(count)], _env(backend, "tp_b"))
+def _expected(backend, count, env_for, collation):
+    alias = _fresh(backend, "tp_b", collation)
+    run(["-m", "tests.migrate_prefix", str(count)], env_for(backend, "tp_b"))
     state = (migration_rows(connections[alias]), dump_schema(connections[alias]))
     connections[alias].close()
     return state
 
 
-@pytest.mark.parametrize("backend", selected_backends())
-def test_third_party_script_failing_in_its_first_and_last_parts(backends, backend):
-    a = _fresh(backend, "tp_a")
+def inject_failures(backend, env_for, last_part=True, collation="utf8mb4_unicode_ci"):
+    """Pipe a project's whole-history script, then fail it in its first part
+    (and its last): each time, what migrate leaves when it stops there."""
+    a = _fresh(backend, "tp_a", collation)
     flags = ["--shadow"] if backend != "sqlite" else []
     script = run(
-        ["-m", "handmig", "plan", "--format", "sql", *flags], _env(backend, "tp_a")
+        ["-m", "handmig", "plan", "--format", "sql", *flags], env_for(backend, "tp_a")
     )
     parts = script_parts(script)
     assert len(parts) > 2
-    handover = _migrate(backend)
+    handover = _migrate(backend, env_for)
     rng = random.Random(len(selected_backends()))
 
     # Piped whole, it stops at the first part's end: nothing of the first
@@ -115,11 +116,12 @@ def test_third_party_script_failing_in_its_first_and_last_parts(backends, backen
     first_python = next(
         int(m.group(1)) - 1 for m in MARKER.finditer(script) if m.group(4)
     )
-    assert migration_rows(connections[a]) == _expected(backend, first_python)[0]
+    expected = _expected(backend, first_python, env_for, collation)
+    assert migration_rows(connections[a]) == expected[0]
     connections[a].close()
 
-    for part_index in (0, len(parts) - 1):
-        a = _fresh(backend, "tp_a")
+    for part_index in (0, len(parts) - 1) if last_part else (0,):
+        a = _fresh(backend, "tp_a", collation)
         for text, commands in parts[:part_index]:
             run_part(backend, connections[a].settings_dict, text, bool(commands))
             for command in commands:
@@ -132,7 +134,7 @@ def test_third_party_script_failing_in_its_first_and_last_parts(backends, backen
         done, transactional = _done(text, offset)
         rows, schema = migration_rows(connections[a]), dump_schema(connections[a])
         connections[a].close()
-        want_rows, want_schema = _expected(backend, done)
+        want_rows, want_schema = _expected(backend, done, env_for, collation)
         if done == 0 and "table:django_migrations" not in schema:
             # It failed before the script made django_migrations.
             want_schema = {}
@@ -140,3 +142,8 @@ def test_third_party_script_failing_in_its_first_and_last_parts(backends, backen
         if backend != "mysql" and transactional:
             assert schema == want_schema, (part_index, done)
         print(f"{backend}: part {part_index + 1}, stopped after migration {done}")
+
+
+@pytest.mark.parametrize("backend", selected_backends())
+def test_third_party_script_failing_in_its_first_and_last_parts(backends, backend):
+    inject_failures(backend, _env)

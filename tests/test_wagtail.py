@@ -34,3 +34,11 @@ def test_wagtail_cms_filer_whole_history(backends, backend):
     apps = {app for app, _ in rows}
     assert {"wagtailcore", "wagtailimages", "taggit", "cms", "filer"} <= apps
     assert len(rows) > 250
+
+
+@pytest.mark.parametrize("backend", selected_backends())
+def test_wagtail_script_piped_and_failing_in_its_first_part(backends, backend):
+    """Failure injection on the large project; its test above runs every part."""
+    from tests.test_third_party_failures import inject_failures
+
+    inject_failures(backend, _env, last_part=False, collation="utf8mb4_general_ci")
