@@ -384,10 +384,11 @@ def _django_handoff(connection, run, part, more: bool, backwards: bool) -> int:
         part=part + 1 if more else None,
     )
     run[-1].handoff = handoff
+    todo = " then ".join(f"'{c}'" for c in commands)
+    # Last of all too: the script's exit status says the plan is not done.
+    handoff.stop = _stop(connection, part, f"run {todo}", more)
     if not more:
         return part
-    todo = " then ".join(f"'{c}'" for c in commands)
-    handoff.stop = _stop(connection, part, f"run {todo}")
     if backwards:
         keys = [row for s in run for row in s.record.rows]
         condition = guards.recorded_any(connection, keys)
@@ -429,16 +430,20 @@ def _online_handoff(connection, statement, part) -> Handoff:
     return handoff
 
 
-def _stop(connection, part, todo) -> list:
+def _stop(connection, part, todo, more=True) -> list:
     """Return the statement that ends part ``part`` of a script, always failing.
 
     Piped whole, a script stops there; the next part is run on its own.
     """
+    then = (
+        f"; then run part {part + 1}, from the line '-- Part {part + 1} of'."
+        if more
+        else ", and the plan is done."
+    )
     return guards.fail_when(
         connection,
         "1 = 1",
-        f"part {part} of this script ends here. Next, in a shell: {todo}; "
-        f"then run part {part + 1}, from the line '-- Part {part + 1} of'.",
+        f"part {part} of this script ends here. Next, in a shell: {todo}{then}",
     )
 
 

@@ -217,11 +217,8 @@ def run_parts(backend, settings_dict, sql_text, on_command=None):
     (it must be given when the script has such steps).
     """
     output = []
-    parts = script_parts(sql_text)
-    for index, (text, commands) in enumerate(parts):
-        # The last part's hand-over has nothing after it, so no stop.
-        stops = bool(commands) and index < len(parts) - 1
-        output.append(run_part(backend, settings_dict, text, stops))
+    for text, commands in script_parts(sql_text):
+        output.append(run_part(backend, settings_dict, text, bool(commands)))
         if commands:
             assert on_command is not None, f"the script hands over {commands}"
             for command in commands:

@@ -295,9 +295,9 @@ def test_every_part_run_twice_changes_nothing(
     parts = script_parts(render(runbook, format="sql"))
     on_command = django_commands(a)
     settings_dict = connections[a].settings_dict
-    for index, (text, commands) in enumerate(parts):
+    for text, commands in parts:
         connections[a].close()
-        run_part(backend, settings_dict, text, index < len(parts) - 1)
+        run_part(backend, settings_dict, text, bool(commands))
         for command in commands:
             on_command(command)
     before = _state(a)
