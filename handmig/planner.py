@@ -10,6 +10,7 @@ the SQL that ``migrate`` would run on this database.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.apps import apps
 from django.db.migrations.exceptions import (
@@ -191,6 +192,8 @@ class Plan:
     start_state: object | None
     targets: list[tuple[str, str | None]]
     command: str  # the migrate arguments that name the same targets
+    # Squashed migrations migrate records at the end (check_replacements).
+    replacements: list[tuple[str, str]] = field(default_factory=list)
 
 
 def targets(executor, app_label: str | None, target: str | None):
@@ -260,6 +263,30 @@ def plan(executor, app_label=None, target=None) -> Plan:
         for migration, _ in steps:
             items.append(_planned(graph, migration, False, None, applied))
     return Plan(backwards, items, start_state, list(chosen), command)
+
+
+def replacements_recorded(loader, recorded, plan: Plan) -> list[tuple[str, str]]:
+    """Return the squashed migrations migrate records at the end of ``plan``.
+
+    After every run, even one with nothing to do, migrate records each
+    squashed migration whose replaced migrations are all recorded and whose
+    own row is missing (``MigrationExecutor.check_replacements``): a database
+    migrated before the squash existed, or through the replaced migrations.
+    ``recorded`` is what django_migrations holds now.
+    """
+    rows = set(recorded)
+    for item in plan.items:
+        migration: Any = item.migration
+        keys = [*(migration.replaces or []), (migration.app_label, migration.name)]
+        if plan.backwards:
+            rows.difference_update(keys)
+        else:
+            rows.update(keys)
+    return [
+        key
+        for key, squash in loader.replacements.items()
+        if key not in rows and all(target in rows for target in squash.replaces)
+    ]
 
 
 def _backward_states(loader, full_plan, in_plan, applied):

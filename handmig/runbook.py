@@ -129,6 +129,7 @@ def build_runbook(
             targets=[(migration.app_label, migration.name)],
             command="",
         )
+        plan.replacements = _replacements(connection, executor, plan, applied, opts)
         return _build(connection, plan, "runbook", notes, opts, applied)
 
 
@@ -194,7 +195,18 @@ def build_plan(
         else:
             executor = planner.load(connection)
         plan = planner.plan(executor, app_label, target)
+        plan.replacements = _replacements(connection, executor, plan, applied, opts)
         return _build(connection, plan, "plan", notes, opts, applied)
+
+
+def _replacements(connection, executor, plan, applied, opts) -> list:
+    """Return the squashed migrations migrate would record after ``plan``."""
+    if opts.offline:
+        recorded = set(applied or ())
+    else:
+        recorder = MigrationRecorder(connection)
+        recorded = set(recorder.applied_migrations()) if recorder.has_table() else set()
+    return planner.replacements_recorded(executor.loader, recorded, plan)
 
 
 def _build(connection, plan, kind, notes, opts: Options, applied) -> Runbook:
@@ -306,13 +318,30 @@ def _build(connection, plan, kind, notes, opts: Options, applied) -> Runbook:
         before=before,
         preflight=_preflight(connection, plan, has_table),
         migrations=sections,
-        after=[],
+        after=_after(connection, plan),
         verify=_verify(connection, plan),
         post=_post(connection, plan, kind, collected),
         warnings=warnings,
         parts=parts,
         session=_session(connection) if plan.items else [],
     )
+
+
+def _after(connection, plan) -> list[Step]:
+    """Return the step that records squashed migrations, as migrate ends a run."""
+    if not plan.replacements:
+        return []
+    rows = [MigrationRow(app, name) for app, name in plan.replacements]
+    listed = ", ".join(f"{row.app}.{row.name}" for row in rows)
+    return [
+        Step(
+            title=f"Record {listed} as applied: every migration it replaces is "
+            "recorded.",
+            statements=[bookkeeping.insert(connection, row) for row in rows],
+            note="migrate does the same at the end of every run "
+            "(check_replacements); running it twice adds nothing.",
+        )
+    ]
 
 
 def _statements_of(section) -> list:
@@ -703,6 +732,10 @@ def _title(plan, kind) -> str:
     if kind == "runbook":
         migration = plan.items[0].migration
         return f"{verb} {migration.app_label}.{migration.name}"
+    if not plan.items and plan.replacements:
+        return (
+            f"Record {len(plan.replacements)} squashed migration(s), as migrate would"
+        )
     if not plan.items:
         return "Nothing to migrate"
     target = plan.command or "every app to its latest migration"

@@ -102,8 +102,17 @@ def _when(value) -> str | None:
 def _problems(loader, graph, rows, app_label) -> list[Problem]:
     problems = []
     mine = (lambda app: True) if app_label is None else (lambda app: app == app_label)
+    # The rows of migrations a squash replaces are migrate's own bookkeeping,
+    # with or without their files: deleting them makes Django refuse to run.
+    replaced = {
+        key for squash in loader.replacements.values() for key in squash.replaces
+    }
     for app, name in sorted(rows):
-        if mine(app) and (app, name) not in loader.disk_migrations:
+        if (
+            mine(app)
+            and (app, name) not in loader.disk_migrations
+            and (app, name) not in replaced
+        ):
             problems.append(
                 Problem(
                     "orphan",
