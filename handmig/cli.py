@@ -410,6 +410,7 @@ class _SignalExits:
 
     def __init__(self) -> None:
         self.armed = True
+        self.received: int | None = None
         self.previous: dict[int, Any] = {}
 
     def install(self) -> None:
@@ -425,7 +426,18 @@ class _SignalExits:
         if not self.armed:
             return
         self.armed = False
-        raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+        self.received = signum
+        raise _interruption(signum)
+
+    def check(self) -> None:
+        """Raise the interruption again if it was swallowed on its way up.
+
+        Python ignores an exception raised inside ``__del__`` (a driver's
+        connection collected as the signal came): the run then goes on as if
+        nothing happened, unless it looks before it writes the runbook.
+        """
+        if self.received is not None:
+            raise _interruption(self.received)
 
     def restore(self) -> None:
         """Put the handlers back (main may run inside a longer-lived process)."""
@@ -433,6 +445,11 @@ class _SignalExits:
         for signum, handler in self.previous.items():
             # None: installed outside Python; the default is the nearest.
             signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+
+
+def _interruption(signum) -> KeyboardInterrupt:
+    """Return the exception a signal unwinds the run with."""
+    return Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
 
 
 def _finish_clean_up() -> list[str]:
@@ -492,6 +509,7 @@ def main(argv=None) -> int:
                 gc.freeze()
                 text = execute(options, progress)
                 progress.done()
+                signals.check()
                 deliver(options, text, sys.stdout)
             except HandmigError as error:
                 progress.done()

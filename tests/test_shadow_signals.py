@@ -398,6 +398,32 @@ def test_sigterm_in_process_gives_143_and_puts_the_handlers_back(monkeypatch, ca
         gc.unfreeze()
 
 
+def test_a_signal_swallowed_by_a_finalizer_still_ends_the_run(monkeypatch, capsys):
+    """Python ignores an exception raised in __del__ (a driver's connection
+    collected as the signal came): the run must still end, writing nothing."""
+    import gc
+
+    from handmig import cli
+
+    class Collected:
+        def __del__(self):
+            signal.raise_signal(signal.SIGTERM)
+
+    def execute(options, progress):
+        Collected()  # collected at once: the handler raises inside __del__
+        return "the runbook"
+
+    monkeypatch.setattr(cli, "setup_django", lambda *args: None)
+    monkeypatch.setattr(cli, "execute", execute)
+    try:
+        assert cli.main(["plan"]) == 143
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert err.endswith("handmig: terminated; nothing was written.\n")
+    finally:
+        gc.unfreeze()
+
+
 def run_and_signal(target, signum, point, burst=False):
     """Start the plan, send ``signum`` at ``point``; return (process, stderr)."""
     process = subprocess.Popen(
