@@ -8,6 +8,7 @@ handmig.management.commands.handmig).
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import os
 import signal
@@ -447,6 +448,18 @@ class _SignalExits:
             signal.signal(signum, signal.SIG_DFL if handler is None else handler)
 
 
+def _quiet_interruptions(hook, unraisable) -> None:
+    """Pass on what Python cannot raise, but a signal's interruption.
+
+    A signal that lands in a ``__del__`` raises there, where Python only
+    prints it; main() sees it anyway (_SignalExits.check) and says so in
+    one line, without the traceback.
+    """
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        return
+    hook(unraisable)
+
+
 def _interruption(signum) -> KeyboardInterrupt:
     """Return the exception a signal unwinds the run with."""
     return Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
@@ -482,6 +495,8 @@ def main(argv=None) -> int:
     """
     signals = _SignalExits()
     progress = None
+    unraisable = sys.unraisablehook
+    sys.unraisablehook = functools.partial(_quiet_interruptions, unraisable)
     try:
         # Inside the try: a signal the moment they are in place unwinds too.
         signals.install()
@@ -530,6 +545,7 @@ def main(argv=None) -> int:
         return 130
     finally:
         signals.restore()
+        sys.unraisablehook = unraisable
         # The process ends next. Without this, the interpreter's shutdown
         # collects garbage over every object of the run, start-up included,
         # only to free memory the operating system takes back anyway: about
