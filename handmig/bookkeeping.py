@@ -113,7 +113,7 @@ def _insert(connection, row: MigrationRow) -> str:
     return (
         f"INSERT INTO {quoted_table(connection)} "
         f"({q('app')}, {q('name')}, {q('applied')}) "
-        f"SELECT {_literal(row.app)}, {_literal(row.name)}, "
+        f"SELECT {literal(row.app)}, {literal(row.name)}, "
         f"{current_timestamp(connection)}{dual} "
         f"WHERE NOT EXISTS (SELECT 1 FROM {quoted_table(connection)} "
         f"WHERE {match(connection, [row])});"
@@ -129,13 +129,14 @@ def match(connection, keys: list[MigrationRow]) -> str:
     """Return the WHERE condition that selects the rows of ``keys``."""
     q = connection.ops.quote_name
     terms = [
-        f"({q('app')} = {_literal(row.app)} AND {q('name')} = {_literal(row.name)})"
+        f"({q('app')} = {literal(row.app)} AND {q('name')} = {literal(row.name)})"
         for row in keys
     ]
     return terms[0][1:-1] if len(terms) == 1 else " OR ".join(terms)
 
 
-def _literal(value: str) -> str:
+def literal(value: str) -> str:
+    """Return ``value`` as an SQL string literal."""
     # App labels and migration names are Python identifiers and module names,
     # so doubling quotes is all the escaping they can need on every vendor.
     return "'" + value.replace("'", "''") + "'"

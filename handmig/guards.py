@@ -38,7 +38,7 @@ def fail_when(connection, condition: str, message: str) -> list[Statement]:
     text = PREFIX + message
     vendor = connection.vendor
     if vendor == "postgresql":
-        literal = _literal(text.replace("%", "%%"))
+        literal = bookkeeping.literal(text.replace("%", "%%"))
         return [
             statements.make(
                 f"DO $handmig$ BEGIN IF {condition} THEN RAISE EXCEPTION {literal}; "
@@ -63,7 +63,7 @@ def fail_when(connection, condition: str, message: str) -> list[Statement]:
                 f"(`stop` varchar({_MYSQL_KEY_CHARS}) NOT NULL PRIMARY KEY);"
             ),
             statements.make(
-                f"INSERT INTO `handmig_guard` SELECT {_literal(text)} FROM "
+                f"INSERT INTO `handmig_guard` SELECT {bookkeeping.literal(text)} FROM "
                 "(SELECT 1 AS `n` UNION ALL SELECT 2) AS `twice` "
                 f"WHERE {condition};"
             ),
@@ -98,7 +98,7 @@ def negate(condition: str) -> str:
 
 def table_exists(connection, table: str) -> str:
     """Return SQL that is true when ``table`` exists in the current schema."""
-    literal = _literal(table)
+    literal = bookkeeping.literal(table)
     if connection.vendor == "sqlite":
         return (
             "EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' "
@@ -109,7 +109,3 @@ def table_exists(connection, table: str) -> str:
         "EXISTS (SELECT 1 FROM information_schema.tables "
         f"WHERE table_schema = {schema} AND table_name = {literal})"
     )
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
